@@ -1,0 +1,384 @@
+"""The command line: `cnn-studio SUBCOMMAND ...`; with no arguments it opens the window.
+
+Every subcommand drives studio.core only. Exit codes: 0 ok, 1 a problem with the user's
+input (one clear line on stderr, no traceback), 2 bad usage (argparse). --json prints one
+JSON document on stdout instead of the human-readable output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from studio.core.errors import StudioError
+
+
+# ---------------------------------------------------------------- parser
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("--runs-dir", help="folder of run folders (default: the per-user runs folder)")
+    p.add_argument("--data-dir", help="dataset and download cache (default: the per-user data folder)")
+
+
+def _model_options(values: list[str] | None) -> dict[str, Any]:
+    options = {}
+    for item in values or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise argparse.ArgumentTypeError(f"--option takes KEY=VALUE, got '{item}'")
+        try:
+            options[key] = json.loads(raw)
+        except ValueError:
+            options[key] = raw
+    return options
+
+
+def _shape(text: str) -> tuple[int, int, int]:
+    try:
+        parts = tuple(int(v) for v in text.replace("x", ",").split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 3 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"expected C,H,W like 3,32,32, got '{text}'")
+    return parts
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnn-studio", description="Train CNNs on images and see what they learn. "
+                                     "Run without arguments to open the window.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a model and record the run")
+    _common(p)
+    _train_arguments(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("resume", help="continue a stopped run from its last checkpoint")
+    _common(p)
+    p.add_argument("run", help="the run folder")
+    p.add_argument("--epochs", type=int, help="train up to this many epochs in all (default: the run's)")
+    p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("eval", help="evaluate a checkpoint on a test split")
+    _common(p)
+    p.add_argument("checkpoint")
+    p.add_argument("--dataset", help="default: the dataset the checkpoint was trained on")
+    p.add_argument("--model", help="architecture of a plain state dict")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("predict", help="top-k predictions for image files")
+    _common(p)
+    p.add_argument("checkpoint")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--model", help="architecture of a plain state dict (e.g. cifar-cnn)")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--digit", action=argparse.BooleanOptionalAction, default=None,
+                   help="centre the digit by its mass in 20x20 inside 28x28, like MNIST (default: for digit models)")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("summary", help="the layer table of a model (torchinfo)")
+    _common(p)
+    p.add_argument("model")
+    p.add_argument("--input-size", type=_shape, help="C,H,W (default: the model's natural input)")
+    p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option, JSON value")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("models", help="list the models")
+    _common(p)
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("datasets", help="list the datasets")
+    _common(p)
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("install-desktop", help="add CNN Studio to this user's application menu")
+    _common(p)
+    p.set_defaults(func=cmd_install_desktop)
+    return parser
+
+
+def _train_arguments(p: argparse.ArgumentParser) -> None:
+    from studio.core.config import OPTIMIZERS, SCHEDULES, TrainConfig
+
+    d = TrainConfig()
+    p.add_argument("--dataset", default=d.dataset, help="mnist-sample, mnist, fashion-mnist, cifar10, cifar100, "
+                   "folder:PATH")
+    p.add_argument("--model", default=d.model)
+    p.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option, JSON value "
+                   "(e.g. conv_channels=[8,16])")
+    p.add_argument("--pretrained", action="store_true", help="start from ImageNet weights (torchvision models)")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
+    p.add_argument("--momentum", type=float, default=d.momentum)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule)
+    p.add_argument("--step-size", type=int, default=d.step_size)
+    p.add_argument("--gamma", type=float, default=d.gamma)
+    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N, mps")
+    p.add_argument("--amp", action="store_true", help="mixed precision (CUDA)")
+    p.add_argument("--early-stop", type=int, default=0, metavar="PATIENCE")
+    p.add_argument("--compile", action="store_true", help="torch.compile (slow to start on CPU)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all cores but one)")
+    p.add_argument("--image-size", type=int, default=d.image_size, help="side for folder datasets")
+    aug = p.add_argument_group("augmentation")
+    aug.add_argument("--hflip", action="store_true")
+    aug.add_argument("--crop-padding", type=int, default=0)
+    aug.add_argument("--rotation", type=float, default=0.0)
+    aug.add_argument("--scale", type=float, default=0.0)
+    aug.add_argument("--translate", type=float, default=0.0)
+    aug.add_argument("--color-jitter", type=float, default=0.0)
+    aug.add_argument("--noise", type=float, default=0.0)
+
+
+def config_from_args(args: argparse.Namespace):
+    from studio.core.config import AugmentConfig, TrainConfig
+
+    return TrainConfig(
+        dataset=args.dataset, model=args.model, model_options=_model_options(args.option),
+        pretrained=args.pretrained, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
+        weight_decay=args.weight_decay, batch_size=args.batch_size, epochs=args.epochs, schedule=args.schedule,
+        step_size=args.step_size, gamma=args.gamma, label_smoothing=args.label_smoothing, seed=args.seed,
+        device=args.device, amp=args.amp, early_stop_patience=args.early_stop, compile=args.compile,
+        num_threads=args.threads, image_size=args.image_size, data_dir=args.data_dir,
+        augment=AugmentConfig(hflip=args.hflip, crop_padding=args.crop_padding, rotation=args.rotation,
+                              scale=args.scale, translate=args.translate, color_jitter=args.color_jitter,
+                              noise_std=args.noise),
+    )
+
+
+# ---------------------------------------------------------------- output
+
+def _emit_json(doc: Any) -> None:
+    print(json.dumps(doc, indent=2, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+# ---------------------------------------------------------------- train / resume
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from studio.core.engine import Trainer
+
+    config = config_from_args(args)
+    config.validate()
+    return _run_trainer(lambda callbacks: Trainer(config, callbacks=callbacks, runs_dir=args.runs_dir), args)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from studio.core.config import TrainConfig
+    from studio.core.engine import Trainer
+
+    override = TrainConfig(epochs=args.epochs) if args.epochs else None
+    return _run_trainer(lambda callbacks: Trainer(override, callbacks=callbacks, run_dir=args.run, resume=True), args)
+
+
+def _run_trainer(make_trainer, args: argparse.Namespace) -> int:
+    from studio.core.engine.console import ConsoleLogger
+
+    logger = ConsoleLogger(quiet=args.json)
+    trainer = make_trainer([logger])
+    previous = signal.signal(signal.SIGINT, lambda *_: trainer.request_stop("interrupted (Ctrl+C)"))
+    try:
+        end = trainer.fit()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        logger.close()
+    if args.json:
+        _emit_json({"run_dir": str(trainer.run_dir) if trainer.run_dir else None, "status": end.status,
+                    "reason": end.reason, "epochs_done": end.epochs_done, "best_test_acc": end.best_test_acc,
+                    "elapsed": end.elapsed, "epochs": logger.epochs})
+    else:
+        print(f"==> {end.status}: {end.reason}. Best test accuracy {100 * end.best_test_acc:.2f}%. "
+              f"Run folder: {trainer.run_dir}")
+    if end.status == "failed":
+        print(f"error: {end.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------- eval / predict
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from studio.core.data import load_dataset
+    from studio.core.engine.devices import resolve_device
+    from studio.core.evaluate import evaluate
+    from studio.core.metrics import per_class_prf
+    from studio.core.runs import load_checkpoint
+
+    loaded = load_checkpoint(Path(args.checkpoint), model_name=args.model)
+    dataset = args.dataset or loaded.checkpoint.get("config", {}).get("dataset") or "mnist-sample"
+    bundle = load_dataset(dataset, data_dir=args.data_dir)
+    if len(bundle.classes) != len(loaded.classes):
+        raise StudioError(f"The model has {len(loaded.classes)} classes but {dataset} has {len(bundle.classes)}.")
+    device = resolve_device(args.device)
+    result = evaluate(loaded.model.to(device), bundle.test, loaded.input_shape, loaded.mean, loaded.std,
+                      batch_size=args.batch_size, device=device, num_classes=len(loaded.classes))
+    prf = per_class_prf(result.confusion)
+    if args.json:
+        _emit_json({"checkpoint": args.checkpoint, "dataset": dataset, "test_size": int(len(result.y_true)),
+                    "accuracy": result.accuracy, "loss": result.loss, "classes": loaded.classes,
+                    "confusion": result.confusion, **{k: v for k, v in prf.items()}})
+        return 0
+    print(f"{dataset} test split: {len(result.y_true)} images, accuracy {100 * result.accuracy:.2f}%, "
+          f"loss {result.loss:.4f}")
+    print(f"{'class':>14} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>7}")
+    for i, name in enumerate(loaded.classes):
+        print(f"{name[:14]:>14} {prf['precision'][i]:9.3f} {prf['recall'][i]:7.3f} {prf['f1'][i]:6.3f} "
+              f"{prf['support'][i]:7d}")
+    print("confusion matrix (rows: true, columns: predicted):")
+    for row in result.confusion:
+        print(" ".join(f"{v:5d}" for v in row))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from studio.core.errors import ImageDecodeError
+    from studio.core.runs import load_checkpoint
+
+    loaded = load_checkpoint(Path(args.checkpoint), model_name=args.model)
+    results, failures = [], 0
+    for image in args.images:
+        try:
+            top = _predict_file(loaded, image, args.top_k, args.digit)
+            results.append({"image": image, "top": [{"class": c, "probability": p} for c, p in top]})
+        except ImageDecodeError as exc:
+            failures += 1
+            results.append({"image": image, "error": str(exc), "reason": exc.reason})
+            if not args.json:
+                print(f"error: {exc}", file=sys.stderr)
+            continue
+        if not args.json:
+            print(f"{image}: " + ", ".join(f"{c} {100 * p:.1f}%" for c, p in top))
+    if args.json:
+        _emit_json({"checkpoint": args.checkpoint, "model": loaded.model_name, "results": results})
+    return 1 if failures else 0
+
+
+def _predict_file(loaded, path: str, k: int, digit: bool | None) -> list[tuple[str, float]]:
+    from studio.core.images import decode_image
+    from studio.core.inspect.predict import topk
+    from studio.core.preprocess import is_digit_model, prepare_input
+
+    if digit is None:
+        digit = is_digit_model(loaded.classes, loaded.input_shape)
+    seen = prepare_input(decode_image(path), loaded.input_shape, loaded.mean, loaded.std, digit=digit)
+    return topk(loaded.model, seen.tensor, loaded.classes, k=k)
+
+
+# ---------------------------------------------------------------- summary / lists
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from studio.core.inspect.summary import model_summary
+    from studio.core.models import build_model, get_spec
+
+    spec = get_spec(args.model)
+    shape = args.input_size or _natural_input(spec)
+    model = build_model(args.model, shape, args.classes, _model_options(args.option))
+    summary = model_summary(model, shape)
+    if args.json:
+        _emit_json({"model": args.model, "input_size": shape, "total_params": summary.total_params,
+                    "trainable_params": summary.trainable_params, "size_mb": round(summary.size_mb, 2),
+                    "total_macs": summary.total_macs,
+                    "layers": [vars(r) if hasattr(r, "__dict__") else r for r in summary.rows]})
+        return 0
+    print(summary.text)
+    print(f"Total parameters: {summary.total_params:,}  (trainable {summary.trainable_params:,})")
+    print(f"Model size: {summary.size_mb:.2f} MB (parameters and buffers)")
+    return 0
+
+
+def _natural_input(spec) -> tuple[int, int, int]:
+    if spec.fixed_size:
+        return (3, *spec.fixed_size)
+    return (3, 224, 224) if spec.family == "torchvision" else (3, 32, 32)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from studio.core.models import list_models
+
+    specs = list_models()
+    if args.json:
+        _emit_json([{"name": s.name, "title": s.title, "source": s.source, "family": s.family,
+                     "fixed_size": s.fixed_size, "has_pretrained": s.has_pretrained,
+                     "default_options": s.default_options, "description": s.description} for s in specs])
+        return 0
+    for s in specs:
+        print(f"{s.name:20} {s.title}  [{s.source}]")
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from studio.core.data import list_datasets
+
+    infos = list_datasets()
+    if args.json:
+        _emit_json([{"name": d.name, "title": d.title, "description": d.description, "offline": d.offline}
+                    for d in infos])
+        return 0
+    for d in infos:
+        print(f"{d.name:16} {d.title}{'' if d.offline else '  (downloads on first use)'}")
+    print("folder:PATH      your own images, one subfolder per class")
+    return 0
+
+
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from studio.desktop import install_desktop_entry
+
+    path = install_desktop_entry()
+    if args.json:
+        _emit_json({"desktop_entry": str(path)})
+    else:
+        print(f"Installed {path}: CNN Studio is in your application menu.")
+    return 0
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        from studio.gui.app import run
+
+        return run()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except argparse.ArgumentTypeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Datasets from a folder of images, one subfolder per class (torchvision ImageFolder layout).
+
+    PATH/cat/*.jpg, PATH/dog/*.png          -> stratified 80/20 split, fixed seed
+    PATH/train/cat/..., PATH/test/cat/...   -> the given split ("val" works as "test")
+
+Every file is decoded once with decode_image; files that cannot be used are listed in
+bundle.skipped as (path, reason) and left out, never a crash. Images are resized (shorter
+side to image_size, centre crop) into one preloaded uint8 tensor, grayscale when every
+image is grayscale.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from studio.core.data.bundle import DatasetBundle, Split
+from studio.core.data.split import stratified_split
+from studio.core.data.stats import channel_stats
+from studio.core.errors import DatasetError, ImageDecodeError
+from studio.core.images import decode_image
+
+PREFIX = "folder:"
+TEST_FRACTION = 0.2
+SPLIT_SEED = 0
+_TEST_NAMES = ("test", "val", "valid", "validation")
+_JUNK = {"thumbs.db", "desktop.ini", "__macosx"}
+
+Progress = Callable[[int, int], None] | None
+Labelled = list[tuple[Path, int]]
+
+
+def load_folder(path: str | os.PathLike, *, image_size: int = 64, progress: Progress = None) -> DatasetBundle:
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DatasetError(f"The dataset folder {root} does not exist or is not a folder.")
+    if image_size < 8:
+        raise DatasetError(f"Image size {image_size} is too small (at least 8 pixels).")
+    train_dir, test_dir = _split_dirs(root)
+    classes = _class_names(train_dir)
+    train_files = _files_by_class(train_dir, classes)
+    test_files = _files_by_class(test_dir, classes, strict=True) if test_dir else []
+    images, labels, kept, skipped = _decode_all(train_files + test_files, image_size, progress)
+    labels = np.asarray(labels, dtype=np.int64)
+    n_train = sum(kept[:len(train_files)])
+    _check_classes(classes, labels[:n_train], train_dir, skipped)
+    if test_dir is None:
+        train_idx, test_idx = stratified_split(labels, test_fraction=TEST_FRACTION, seed=SPLIT_SEED)
+    else:
+        train_idx, test_idx = np.arange(n_train), np.arange(n_train, len(labels))
+    if len(test_idx) == 0:
+        where = test_dir or root
+        raise DatasetError(f"{where} has no usable test images (put at least 2 images in each class folder).")
+    stacked = _stack(images)
+    train = Split(stacked[train_idx], torch.from_numpy(labels[train_idx]))
+    test = Split(stacked[test_idx], torch.from_numpy(labels[test_idx]))
+    mean, std = channel_stats(train.images)
+    return DatasetBundle(name=PREFIX + str(root), classes=classes, train=train, test=test, mean=mean, std=std,
+                         source=f"Images from {root}", skipped=skipped)
+
+
+# ----------------------------------------------------------------------------- scanning
+
+def _split_dirs(root: Path) -> tuple[Path, Path | None]:
+    train = root / "train"
+    if train.is_dir():
+        for name in _TEST_NAMES:
+            if (root / name).is_dir():
+                return train, root / name
+    return root, None
+
+
+def _visible(entry: Path) -> bool:
+    return not entry.name.startswith(".") and entry.name.lower() not in _JUNK
+
+
+def _class_names(folder: Path) -> list[str]:
+    try:
+        names = sorted(e.name for e in folder.iterdir() if e.is_dir() and _visible(e))
+    except OSError as exc:
+        raise DatasetError(f"The folder {folder} cannot be read ({exc}).") from None
+    if not names:
+        raise DatasetError(f"{folder} has no class subfolders. Put the images of each class in its own "
+                           "subfolder (e.g. cats/ and dogs/).")
+    if len(names) < 2:
+        raise DatasetError(f"{folder} has only one class subfolder ({names[0]}); a classifier needs at least 2 "
+                           "classes.")
+    return names
+
+
+def _files_by_class(folder: Path, classes: list[str], strict: bool = False) -> Labelled:
+    """(file, class index), sorted so that the same folder always gives the same dataset."""
+    present = sorted(e.name for e in folder.iterdir() if e.is_dir() and _visible(e))
+    unknown = [name for name in present if name not in classes]
+    if strict and unknown:
+        raise DatasetError(f"{folder} has class folders that the training folder lacks: {', '.join(unknown)}.")
+    files = []
+    for index, name in enumerate(classes):
+        for dirpath, dirnames, filenames in os.walk(folder / name):
+            dirnames[:] = sorted(d for d in dirnames if _visible(Path(d)))
+            files += [(Path(dirpath) / f, index) for f in sorted(filenames) if _visible(Path(f))]
+    return files
+
+
+# ----------------------------------------------------------------------------- decoding
+
+def _decode_all(files: Labelled, size: int, progress: Progress):
+    """Decoded images and labels of the usable files, a kept flag per file, and the skipped."""
+    images, labels, kept, skipped = [], [], [], []
+    for done, (file, label) in enumerate(files, 1):
+        try:
+            images.append(_fit(decode_image(file, min_side=size), size))
+            labels.append(label)
+            kept.append(True)
+        except ImageDecodeError as exc:
+            skipped.append((str(file), exc.reason))
+            kept.append(False)
+        if progress:
+            progress(done, len(files))
+    return images, labels, kept, skipped
+
+
+def _fit(pixels: np.ndarray, size: int) -> np.ndarray:
+    """Shorter side to `size` (antialiased), then the centred size x size square."""
+    image = Image.fromarray(pixels)
+    w, h = image.size
+    scale = size / min(w, h)
+    new_w, new_h = max(size, round(w * scale)), max(size, round(h * scale))
+    if (new_w, new_h) != (w, h):
+        image = image.resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    left, top = (new_w - size) // 2, (new_h - size) // 2
+    return np.asarray(image.crop((left, top, left + size, top + size)))
+
+
+def _stack(images: list[np.ndarray]) -> torch.Tensor:
+    """N x C x S x S uint8: one channel only if every image is grayscale."""
+    if all(image.ndim == 2 for image in images):
+        return torch.from_numpy(np.stack(images)[:, None])
+    rgb = [np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image for image in images]
+    return torch.from_numpy(np.stack(rgb)).permute(0, 3, 1, 2).contiguous()
+
+
+def _check_classes(classes: list[str], train_labels: np.ndarray, folder: Path, skipped) -> None:
+    counts = np.bincount(train_labels, minlength=len(classes))
+    empty = [name for name, count in zip(classes, counts) if count == 0]
+    if empty:
+        detail = f" ({len(skipped)} files could not be decoded)" if skipped else ""
+        raise DatasetError(f"The class folder(s) {', '.join(empty)} in {folder} have no usable image{detail}; "
+                           "every class needs at least one.")

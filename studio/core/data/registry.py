@@ -1,0 +1,73 @@
+"""Dataset names -> loaders, and the menu of datasets the app offers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from studio.core import paths
+from studio.core.data.bundle import DatasetBundle, DatasetInfo
+from studio.core.data.folder import PREFIX as FOLDER_PREFIX
+from studio.core.data.folder import load_folder
+from studio.core.data.sample import load_mnist_sample
+from studio.core.data.torchvision_sets import REMOTE, load_remote
+from studio.core.errors import DatasetError
+
+DEFAULT_DATASET = "mnist-sample"
+
+_INFO = (
+    DatasetInfo("mnist-sample", "MNIST sample (bundled)",
+                "5,000 real handwritten digits, 28x28 grayscale, 10 classes: 4,500 to train, 500 to test. "
+                "Ships with the app, works offline.", True),
+    DatasetInfo("mnist", "MNIST",
+                "70,000 handwritten digits, 28x28 grayscale, 10 classes (60,000 train / 10,000 test). "
+                "Downloads about 11 MB once.", False),
+    DatasetInfo("fashion-mnist", "Fashion-MNIST",
+                "70,000 photos of clothes (T-shirt, trouser, ... ankle boot), 28x28 grayscale, 10 classes. "
+                "Downloads about 30 MB once.", False),
+    DatasetInfo("cifar10", "CIFAR-10",
+                "60,000 colour photos, 32x32, 10 classes (plane, car, bird, cat, ...): 50,000 train / 10,000 test. "
+                "Downloads about 163 MB once.", False),
+    DatasetInfo("cifar100", "CIFAR-100",
+                "60,000 colour photos, 32x32, 100 classes (500 train / 100 test images each). "
+                "Downloads about 161 MB once.", False),
+)
+
+
+def list_datasets() -> list[DatasetInfo]:
+    """The named datasets, bundled first. Any folder works too as "folder:/its/path"."""
+    return list(_INFO)
+
+
+def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, download: bool = True,
+                 image_size: int = 64, progress: Callable[[int, int], None] | None = None) -> DatasetBundle:
+    """Load a dataset by name into preloaded uint8 tensors (see DatasetBundle).
+
+    "mnist-sample" is bundled; "mnist", "fashion-mnist", "cifar10", "cifar100" are cached under
+    paths.data_dir(data_dir)/<name> and downloaded when missing and `download` is on
+    (DownloadError names the folder to put the files in otherwise); "folder:/some/path" reads
+    one subfolder per class, resized to image_size. progress(done, total) reports stages or
+    files. Every call returns new tensors, which the caller may modify.
+    """
+    name = (name or "").strip()
+    if name == DEFAULT_DATASET:
+        return load_mnist_sample()
+    if name.startswith(FOLDER_PREFIX):
+        folder = name[len(FOLDER_PREFIX):].strip()
+        if not folder:
+            raise DatasetError('A folder dataset needs a path: "folder:/path/to/images".')
+        return load_folder(folder, image_size=image_size, progress=progress)
+    spec = REMOTE.get(name.lower())
+    if spec is None:
+        known = ", ".join(info.name for info in _INFO)
+        raise DatasetError(f"Unknown dataset {name!r}. Choose one of {known}, or folder:/path/to/images.")
+    return load_remote(spec, paths.data_dir(data_dir) / spec.name, download=download, progress=progress)
+
+
+def dataset_folder(name: str, data_dir: str | os.PathLike | None = None) -> Path:
+    """Where a downloadable dataset's files live (for "put the files here" hints)."""
+    spec = REMOTE.get(name)
+    if spec is None:
+        raise DatasetError(f"{name!r} is not a downloadable dataset.")
+    return spec.folder(paths.data_dir(data_dir) / spec.name)

@@ -1,0 +1,36 @@
+"""Stratified train/test splits with a fixed seed (the same split every run)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def stratified_split(labels: np.ndarray, *, test_fraction: float | None = None, test_per_class: int | None = None,
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test indices (sorted), the same share of every class in test.
+
+    Give either test_fraction (each class with 2+ items keeps at least one in each side) or
+    test_per_class. Deterministic for a given seed.
+    """
+    if (test_fraction is None) == (test_per_class is None):
+        raise ValueError("give exactly one of test_fraction or test_per_class")
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for cls in np.unique(labels):
+        members = np.flatnonzero(labels == cls)
+        members = members[rng.permutation(len(members))]
+        n_test = _test_count(len(members), test_fraction, test_per_class)
+        test.append(members[:n_test])
+        train.append(members[n_test:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def _test_count(n: int, fraction: float | None, per_class: int | None) -> int:
+    if per_class is not None:
+        if per_class >= n:
+            raise ValueError(f"cannot hold out {per_class} of a class with {n} items")
+        return per_class
+    if n < 2:
+        return 0
+    return min(max(1, round(n * fraction)), n - 1)

@@ -1,0 +1,49 @@
+"""The CLI's view of a run: a tqdm bar per epoch and seed 001's line per epoch."""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, epoch_log_line
+
+
+class ConsoleLogger:
+    def __init__(self, quiet: bool = False, stream=sys.stdout):
+        self.quiet = quiet
+        self.stream = stream
+        self.epochs: list[dict] = []
+        self._bar: tqdm | None = None
+
+    def __call__(self, event) -> None:
+        if isinstance(event, FitStart) and not self.quiet:
+            where = f" -> {event.run_dir}" if event.run_dir else ""
+            tqdm.write(f"Training {event.config['model']} on {event.config['dataset']} "
+                       f"({event.train_size} train / {event.test_size} test images, {event.num_params:,} parameters) "
+                       f"on {event.device}{where}", file=self.stream)
+        elif isinstance(event, BatchEnd):
+            self._on_batch(event)
+        elif isinstance(event, EpochEnd):
+            self.close()
+            self.epochs.append({k: getattr(event, k) for k in ("epoch", "train_loss", "train_acc", "test_loss",
+                                                                 "test_acc", "epoch_time", "images_per_sec", "lr")})
+            if not self.quiet:
+                tqdm.write(epoch_log_line(event), file=self.stream)
+        elif isinstance(event, (FitEnd, FitError)):
+            self.close()
+
+    def _on_batch(self, event: BatchEnd) -> None:
+        if self.quiet:
+            return
+        if self._bar is None:
+            self._bar = tqdm(total=event.batches, desc=f"Epoch {event.epoch}", leave=False, unit="batch",
+                             file=sys.stderr, dynamic_ncols=True)
+        self._bar.update(event.batch - self._bar.n)
+        if event.batch % 10 == 0 or event.batch == event.batches:
+            self._bar.set_postfix(loss=f"{event.loss:.4f}", img_s=f"{event.images_per_sec:,.0f}", refresh=False)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,91 @@
+"""What the trainer tells the world: plain dataclasses holding Python numbers and numpy copies.
+
+They cross threads (the GUI worker) and go to disk (metrics.jsonl), so no tensor ever rides in
+one: a listener can keep an event forever without pinning GPU memory or the live model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class FitStart:
+    config: dict
+    run_dir: str | None
+    epochs: int
+    start_epoch: int              # epochs already done (a resumed run starts after them)
+    batches_per_epoch: int
+    device: str
+    num_params: int
+    classes: list[str]
+    input_shape: tuple[int, int, int]
+    train_size: int
+    test_size: int
+
+
+@dataclass
+class BatchEnd:
+    epoch: int                    # 1-based
+    batch: int                    # 1-based within the epoch
+    batches: int
+    step: int                     # global optimiser step, continues across a resume
+    loss: float
+    accuracy: float               # 0..1 on this batch
+    lr: float
+    images_per_sec: float
+
+
+@dataclass
+class EpochEnd:
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    epoch_time: float
+    images_per_sec: float
+    lr: float
+    confusion: np.ndarray | None = field(default=None, repr=False)
+    kernels: np.ndarray | None = field(default=None, repr=False)
+
+
+@dataclass
+class FitEnd:
+    status: str                   # "done" | "stopped" | "failed"
+    reason: str
+    epochs_done: int
+    best_test_acc: float
+    elapsed: float
+
+
+@dataclass
+class FitError:
+    message: str
+    details: str
+
+
+EVENT_NAMES = {FitStart: "fit_start", BatchEnd: "batch", EpochEnd: "epoch", FitEnd: "fit_end", FitError: "error"}
+
+
+def event_record(event: Any) -> dict:
+    """The JSON line of an event: its fields plus "event"; arrays are left out (they go to npz files)."""
+    record = {"event": EVENT_NAMES[type(event)]}
+    for key, value in asdict(event).items():
+        if isinstance(value, np.ndarray) or value is None and key in ("confusion", "kernels"):
+            continue
+        record[key] = list(value) if isinstance(value, tuple) else value
+    return record
+
+
+def epoch_log_line(event: EpochEnd) -> str:
+    """Seed 001's per-epoch line, word for word."""
+    return (
+        f"Epoch: {event.epoch} | Loss: {event.train_loss:.4f} | "
+        f"Training accuracy: {100 * event.train_acc:.3f}% | Test accuracy: {100 * event.test_acc:.3f}% | "
+        f"Epoch Time: {event.epoch_time:.2f} secs"
+    )

@@ -1,0 +1,369 @@
+"""The training engine: Trainer.fit() runs a TrainConfig and tells callbacks what happens.
+
+The loop reads like the lectures' loop (seed 001/003): for each epoch, train on shuffled
+batches, then measure the test split. Around it: events for the GUI and CLI, a run folder
+that records everything as it happens, pause/stop flags checked between batches, and a stop
+with a clear reason when the loss stops being a number.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from studio.core import runs
+from studio.core.config import TrainConfig
+from studio.core.engine.devices import cpu_threads, resolve_device
+from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
+from studio.core.errors import RunError, StudioError
+from studio.core.paths import runs_dir as default_runs_dir
+
+KERNEL_SNAPSHOT_BUDGET = 262_144   # floats of conv weights kept per epoch (1 MiB)
+
+
+class _Halt(Exception):
+    """Leaves the loop between batches; `status` is 'stopped' or 'failed'."""
+
+    def __init__(self, status: str, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig | None = None, *, callbacks: Iterable[Callable] = (),
+                 runs_dir: str | Path | None = None, run_dir: str | Path | None = None,
+                 resume: bool = False, record: bool = True):
+        if resume:
+            config = _resume_config(run_dir, config)
+        self.config = config or TrainConfig()
+        self.config.validate()
+        self.callbacks = list(callbacks)
+        self.runs_dir = runs_dir
+        self.run_dir = Path(run_dir) if run_dir else None
+        self.resume = resume
+        self.record = record
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._stop_reason = "stopped by the user"
+        self.model: nn.Module | None = None
+        self.bundle = None
+        self.start_epoch = 0
+        self.step = 0
+        self.best_test_acc = 0.0
+        self._writer = None
+        self._prepared = False
+
+    # ------------------------------------------------------------ flags (any thread)
+
+    def request_stop(self, reason: str = "stopped by the user") -> None:
+        self._stop_reason = reason
+        self._stop.set()
+        self._running.set()  # a paused loop must wake up to stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def unpause(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # ------------------------------------------------------------ setup
+
+    def prepare(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Load the data, build the model and optimiser, restore a resumed run. Slow: call it off the GUI thread."""
+        from studio.core.data import load_dataset
+        from studio.core.models import build_model, model_input_shape
+
+        cfg = self.config
+        self.device = resolve_device(cfg.device)
+        if self.device.type == "cpu":
+            torch.set_num_threads(cpu_threads(cfg.num_threads))
+        torch.manual_seed(cfg.seed)
+        np.random.seed(cfg.seed % 2**32)
+        self.bundle = load_dataset(cfg.dataset, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress)
+        self.input_shape = tuple(model_input_shape(cfg.model, self.bundle.input_shape, cfg.pretrained))
+        self.model = build_model(cfg.model, self.input_shape, len(self.bundle.classes), cfg.model_options,
+                                 pretrained=cfg.pretrained, progress=progress).to(self.device)
+        self.channels_last = self.device.type == "cpu"
+        if self.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self._make_loaders()
+        self.optimizer = _make_optimizer(cfg, self.model.parameters())
+        self.scheduler = _make_scheduler(cfg, self.optimizer, len(self.train_loader))
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+        self.amp = bool(cfg.amp and self.device.type == "cuda")
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        if self.resume:
+            self._restore()
+        self.forward_model = torch.compile(self.model) if cfg.compile else self.model
+        self._prepared = True
+
+    def _make_loaders(self) -> None:
+        from studio.core.data.augment import build_augment
+        from studio.core.data.batches import BatchLoader
+
+        cfg, b = self.config, self.bundle
+        common = dict(input_shape=self.input_shape, mean=b.mean, std=b.std, device=self.device,
+                      channels_last=self.channels_last)
+        self.train_loader = BatchLoader(b.train, cfg.batch_size, shuffle=True, seed=cfg.seed,
+                                        augment=cfg.augment if cfg.augment.any() else None, **common)
+        self.test_loader = BatchLoader(b.test, max(cfg.batch_size, 256), shuffle=False, **common)
+
+    def _restore(self) -> None:
+        path = self.run_dir / "checkpoints" / "last.pt"
+        if not path.is_file():
+            raise RunError(f"{self.run_dir.name} has no checkpoint to resume from (no epoch finished).")
+        data = runs.read_checkpoint(path)
+        runs._load_into(self.model, data["state_dict"], self.config.model)
+        if data.get("optimizer"):
+            self.optimizer.load_state_dict(data["optimizer"])
+        if data.get("scheduler") and self.scheduler is not None:
+            self.scheduler.load_state_dict(data["scheduler"])
+        self.start_epoch = int(data.get("epoch", 0))
+        self.step = int(data.get("step", 0))
+        self.best_test_acc = float((data.get("metrics") or {}).get("best_test_acc", 0.0))
+
+    def _open_run(self) -> None:
+        if not self.record:
+            return
+        if self.run_dir is None:
+            self.run_dir = runs.new_run_dir(default_runs_dir(self.runs_dir), self.config.to_dict())
+        runs.write_json(self.run_dir / "config.json", self.config.to_dict())
+        runs.write_status(self.run_dir, "running", epochs_done=self.start_epoch, best_test_acc=self.best_test_acc)
+        self._writer = runs.MetricsWriter(self.run_dir)
+
+    # ------------------------------------------------------------ the loop
+
+    def fit(self) -> FitEnd:
+        started = time.perf_counter()
+        status, reason, epochs_done = "failed", "", self.start_epoch
+        try:
+            if not self._prepared:
+                self.prepare()
+            self._open_run()
+            self._emit(self._fit_start())
+            for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
+                event = self._run_epoch(epoch)
+                epochs_done = epoch
+                if self._early_stop(event):
+                    status, reason = "done", f"early stopping: test loss did not improve for " \
+                                             f"{self.config.early_stop_patience} epochs"
+                    break
+            else:
+                status, reason = "done", f"finished {self.config.epochs} epochs"
+        except _Halt as halt:
+            status, reason = halt.status, halt.reason
+        except StudioError as exc:
+            reason = str(exc)
+            self._emit_safely(FitError(message=reason, details=""))
+        except torch.cuda.OutOfMemoryError:
+            reason = "The GPU ran out of memory: lower the batch size or choose a smaller model."
+            self._emit_safely(FitError(message=reason, details=traceback.format_exc()))
+        except Exception as exc:  # a bug: keep the traceback for the details pane
+            reason = f"{type(exc).__name__}: {exc}"
+            self._emit_safely(FitError(message=reason, details=traceback.format_exc()))
+        end = FitEnd(status=status, reason=reason, epochs_done=epochs_done,
+                     best_test_acc=self.best_test_acc, elapsed=time.perf_counter() - started)
+        self._finish_run(end)
+        return end
+
+    def _fit_start(self) -> FitStart:
+        return FitStart(config=self.config.to_dict(), run_dir=str(self.run_dir) if self.run_dir else None,
+                        epochs=self.config.epochs, start_epoch=self.start_epoch,
+                        batches_per_epoch=len(self.train_loader), device=str(self.device),
+                        num_params=sum(p.numel() for p in self.model.parameters()),
+                        classes=list(self.bundle.classes), input_shape=tuple(self.input_shape),
+                        train_size=len(self.bundle.train), test_size=len(self.bundle.test))
+
+    def _run_epoch(self, epoch: int) -> EpochEnd:
+        t0 = time.perf_counter()
+        train_loss, train_acc, speed = self._train_epoch(epoch)
+        result = self._evaluate()
+        if self.scheduler is not None and self.config.schedule in ("step", "cosine"):
+            self.scheduler.step()
+        self.best_test_acc = max(self.best_test_acc, result.accuracy)
+        event = EpochEnd(epoch=epoch, epochs=self.config.epochs, train_loss=train_loss, train_acc=train_acc,
+                         test_loss=result.loss, test_acc=result.accuracy, epoch_time=time.perf_counter() - t0,
+                         images_per_sec=speed, lr=self._lr(), confusion=result.confusion,
+                         kernels=self._first_kernels())
+        self._save(event)
+        self._emit(event)
+        return event
+
+    def _train_epoch(self, epoch: int) -> tuple[float, float, float]:
+        model, loader = self.forward_model, self.train_loader
+        model.train()
+        loader.set_epoch(epoch)
+        torch.manual_seed(self.config.seed * 100_003 + epoch)  # dropout: a resumed run replays the same epoch
+        total_loss = total_correct = seen = 0
+        t0 = time.perf_counter()
+        for i, (x, y) in enumerate(loader, 1):
+            self._check_flags()
+            loss, correct = self._step(x, y, epoch, i)
+            n = y.shape[0]
+            total_loss += loss * n
+            total_correct += correct
+            seen += n
+            self.step += 1
+            speed = seen / max(time.perf_counter() - t0, 1e-9)
+            self._emit(BatchEnd(epoch=epoch, batch=i, batches=len(loader), step=self.step, loss=loss,
+                                accuracy=correct / n, lr=self._lr(), images_per_sec=speed))
+        return total_loss / max(seen, 1), total_correct / max(seen, 1), seen / max(time.perf_counter() - t0, 1e-9)
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor, epoch: int, batch: int) -> tuple[float, int]:
+        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+            logits = self.forward_model(x)
+            loss = self.criterion(logits, y)
+        if not torch.isfinite(loss):
+            raise _Halt("failed", f"The loss became {loss.item()} at epoch {epoch}, batch {batch}: training "
+                                  "diverged. Lower the learning rate (or turn on a schedule) and train again.")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.config.schedule == "onecycle":
+            self.scheduler.step()
+        correct = (logits.argmax(dim=1) == y).sum()
+        loss_value, correct_value = torch.stack([loss.detach().float(), correct.float()]).tolist()
+        return loss_value, int(correct_value)
+
+    def _check_flags(self) -> None:
+        while not self._running.is_set():
+            self._running.wait(0.1)
+        if self._stop.is_set():
+            raise _Halt("stopped", self._stop_reason)
+
+    def _evaluate(self):
+        from studio.core.evaluate import evaluate
+
+        return evaluate(self.forward_model, self.bundle.test, self.input_shape, self.bundle.mean, self.bundle.std,
+                        batch_size=self.test_loader.batch_size, device=self.device,
+                        num_classes=len(self.bundle.classes), channels_last=self.channels_last)
+
+    def _early_stop(self, event: EpochEnd) -> bool:
+        patience = self.config.early_stop_patience
+        if patience <= 0:
+            return False
+        if event.test_loss < getattr(self, "_best_loss", math.inf):
+            self._best_loss, self._bad_epochs = event.test_loss, 0
+            return False
+        self._bad_epochs = getattr(self, "_bad_epochs", 0) + 1
+        return self._bad_epochs >= patience
+
+    # ------------------------------------------------------------ recording
+
+    def _lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def _conv_kernels(self) -> dict[str, np.ndarray]:
+        """Conv weights to keep with this epoch, first layers first, within a size budget."""
+        from studio.core.inspect.kernels import conv_layer_names, get_kernels
+
+        kept, total = {}, 0
+        for name in conv_layer_names(self.model):
+            weights = get_kernels(self.model, name)
+            if kept and total + weights.size > KERNEL_SNAPSHOT_BUDGET:
+                break
+            kept[name] = weights
+            total += weights.size
+        return kept
+
+    def _first_kernels(self) -> np.ndarray | None:
+        from studio.core.inspect.kernels import conv_layer_names, get_kernels
+
+        names = conv_layer_names(self.model)
+        return get_kernels(self.model, names[0]) if names else None
+
+    def _save(self, event: EpochEnd) -> None:
+        if not self.run_dir or not self.record:
+            return
+        b = self.bundle
+        metrics = {"test_acc": event.test_acc, "test_loss": event.test_loss, "best_test_acc": self.best_test_acc}
+        common = dict(model_name=self.config.model, model_options=self.config.model_options, classes=b.classes,
+                      input_shape=self.input_shape, mean=_match_channels(b.mean, self.input_shape[0]),
+                      std=_match_channels(b.std, self.input_shape[0]), epoch=event.epoch, step=self.step,
+                      optimizer=self.optimizer, scheduler=self.scheduler, config=self.config.to_dict(),
+                      metrics=metrics)
+        ckpt = self.run_dir / "checkpoints"
+        runs.save_checkpoint(ckpt / "last.pt", self.model, **common)
+        if event.test_acc >= self.best_test_acc:
+            runs.save_checkpoint(ckpt / "best.pt", self.model, **common)
+        runs.save_epoch_snapshot(self.run_dir, event.epoch, event.confusion, self._conv_kernels())
+        runs.write_status(self.run_dir, "running", epochs_done=event.epoch, best_test_acc=self.best_test_acc)
+
+    def _emit(self, event) -> None:
+        if self._writer is not None:
+            self._writer.write(event_record(event))
+        for callback in self.callbacks:
+            callback(event)
+
+    def _emit_safely(self, event) -> None:
+        try:
+            self._emit(event)
+        except Exception:  # a failing listener must not hide the original error
+            traceback.print_exc()
+
+    def _finish_run(self, end: FitEnd) -> None:
+        if self.run_dir and self.record and (self.run_dir / "config.json").exists():
+            runs.write_status(self.run_dir, end.status, end.reason, epochs_done=end.epochs_done,
+                              best_test_acc=self.best_test_acc)
+        self._emit_safely(end)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def _match_channels(stats, channels: int) -> tuple[float, ...]:
+    """Stats of the model's input: a gray dataset fed to a 3-channel model repeats its one value."""
+    stats = tuple(float(s) for s in stats)
+    if len(stats) == channels:
+        return stats
+    if len(stats) == 1:
+        return stats * channels
+    return (sum(stats) / len(stats),) * channels
+
+
+def _resume_config(run_dir, config: TrainConfig | None) -> TrainConfig:
+    if run_dir is None:
+        raise RunError("Resume needs a run folder.")
+    saved = runs.read_json(Path(run_dir) / "config.json")
+    if not isinstance(saved, dict):
+        raise RunError(f"{run_dir} is not a run folder (no readable config.json).")
+    resumed = TrainConfig.from_dict(saved)
+    if config is not None and config.epochs > resumed.epochs:
+        resumed.epochs = config.epochs   # resuming may extend a run, never change what it is
+    return resumed
+
+
+def _make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+
+
+def _make_scheduler(cfg: TrainConfig, optimizer, steps_per_epoch: int):
+    if cfg.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, cfg.step_size), gamma=cfg.gamma)
+    if cfg.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, epochs=cfg.epochs,
+                                                   steps_per_epoch=steps_per_epoch)
+    return None

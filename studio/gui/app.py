@@ -1,0 +1,148 @@
+"""Start the studio: QApplication, icon, error hook, the main window; torch only after it shows.
+
+Importing torch takes seconds; the window must not wait for it. Nothing here imports torch,
+torchvision or pyqtgraph: the window shows a loading state and imports them in the
+background (MainWindow.start_loading).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+
+_PROCESS_CLOCK = time.perf_counter()
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot  # noqa: E402
+from PySide6.QtGui import QIcon  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from studio.core.paths import RESOURCES  # noqa: E402
+
+APP_NAME = "CNN Studio"
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+def configure_pyqtgraph() -> None:
+    """Global pyqtgraph options, once torch and pyqtgraph are loaded (idempotent)."""
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False, useOpenGL=False)
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    folder = RESOURCES / "icons"
+    for size in ICON_SIZES:
+        path = folder / f"cnn-studio-{size}.png"
+        if path.is_file():
+            icon.addFile(str(path))
+    if icon.isNull() and (folder / "cnn-studio.svg").is_file():
+        icon = QIcon(str(folder / "cnn-studio.svg"))
+    return icon
+
+
+class _ErrorRelay(QObject):
+    """Carries an exception report to the GUI thread, wherever it was raised."""
+
+    report = Signal(str, str)
+
+    def __init__(self):
+        super().__init__()
+        self.report.connect(self._show)
+
+    @Slot(str, str)
+    def _show(self, message: str, details: str) -> None:
+        from studio.gui.widgets.error_dialog import show_error
+
+        app = QApplication.instance()
+        parent = app.activeWindow() if app is not None else None
+        show_error(parent, message, details)
+
+
+_relay: _ErrorRelay | None = None
+
+
+def install_excepthook() -> None:
+    """An uncaught exception (a bug in a slot, say) becomes an error dialog; the app keeps running.
+
+    PySide6 hands exceptions raised in slots and virtual overrides to sys.excepthook. The
+    default hook prints them, and some bindings abort; ours prints and shows a dialog.
+    """
+    global _relay
+    if _relay is None:
+        _relay = _ErrorRelay()  # created in the GUI thread, so its slot runs there
+
+    def hook(exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        traceback.print_exception(exc_type, exc, tb)
+        from studio.gui.widgets.error_dialog import describe_exception
+
+        if exc is None:
+            exc = exc_type()
+        exc.__traceback__ = tb
+        message, details = describe_exception(exc)
+        try:
+            _relay.report.emit(message, details)
+        except RuntimeError:  # the relay is gone (the app is shutting down): printing is all we can do
+            pass
+
+    sys.excepthook = hook
+
+
+def _startup_probe(window) -> None:
+    """CNN_STUDIO_STARTUP_PROBE=1 (bench/gui_overhead.py): print when the window shows and is ready, then quit."""
+    stamps: dict[str, float] = {}
+
+    def shown() -> None:
+        stamps["shown"] = time.time()
+        print(f"probe shown {stamps['shown']:.6f} {time.perf_counter() - _PROCESS_CLOCK:.6f}", flush=True)
+
+    def ready() -> None:
+        print(f"probe ready {time.time():.6f} {time.perf_counter() - _PROCESS_CLOCK:.6f}", flush=True)
+        window.close()
+
+    QTimer.singleShot(0, shown)
+    window.ready.connect(ready)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Open the studio's window and run until it closes; returns the exit code."""
+    argv = list(sys.argv if argv is None else argv)
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    app = QApplication.instance() or QApplication(argv)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("cnn-studio")
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("cnn-studio")
+    app.setWindowIcon(app_icon())
+    if "QT_STYLE_OVERRIDE" not in os.environ:
+        app.setStyle("Fusion")
+    install_excepthook()
+
+    from studio.gui.main_window import MainWindow
+
+    window = MainWindow()
+    if os.environ.get("CNN_STUDIO_STARTUP_PROBE"):
+        _startup_probe(window)
+    window.show()
+    code = app.exec()
+    _shutdown(window)
+    return int(code)
+
+
+def _shutdown(window) -> None:
+    """No thread may outlive the event loop: a running QThread at exit aborts the process."""
+    from studio.gui.tasks import wait_for_all_tasks
+
+    if window.runner.is_running():
+        window.runner.stop()
+        window.runner.wait()
+    wait_for_all_tasks(30_000)
+
+
+if __name__ == "__main__":
+    sys.exit(run())

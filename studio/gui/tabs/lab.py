@@ -1,0 +1,53 @@
+"""The Convolution Lab tab: small, exact experiments that reproduce the lectures' numbers.
+
+Sections (one module each): correlation and convolution on editable grids (lab_conv), kernels
+on a photo (lab_photo), counting parameters (lab_params), autograd (lab_autograd) and softmax
+with cross-entropy (lab_softmax). All maths lives in studio.core.convlab*; this package only
+displays it and forwards edits.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from studio.gui.tabs.lab_autograd import AutogradSection
+from studio.gui.tabs.lab_conv import ConvSection
+from studio.gui.tabs.lab_params import ParamsSection
+from studio.gui.tabs.lab_photo import PhotoSection
+from studio.gui.tabs.lab_softmax import SoftmaxSection
+
+pg.setConfigOptions(imageAxisOrder="row-major")
+
+
+class LabTab(QWidget):
+    """A self-contained tab with one sub-tab per lab section."""
+
+    SECTIONS = (("conv", "Correlation && convolution"), ("photo", "Kernels on a photo"),
+                ("params", "Counting parameters"), ("autograd", "Autograd"),
+                ("softmax", "Softmax && cross-entropy"))
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.conv = ConvSection()
+        self.photo = PhotoSection()
+        self.params = ParamsSection()
+        self.autograd = AutogradSection()
+        self.softmax = SoftmaxSection()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for key, title in self.SECTIONS:
+            self.tabs.addTab(getattr(self, key), title)  # "&&" shows one "&"
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.tabs)
+
+    def show_section(self, key: str) -> None:
+        """Bring a section to the front: 'conv', 'photo', 'params', 'autograd' or 'softmax'."""
+        self.tabs.setCurrentWidget(getattr(self, key))
+
+    def shutdown(self) -> None:
+        """Stop timers and background work (the main window calls this on close)."""
+        self.conv._stop_playing()
+        self.autograd.stop()
+        self.photo.cancel_work()

@@ -1,0 +1,183 @@
+"""A live metric plot: curves created once, fed whole numpy arrays from growing buffers.
+
+The pyqtgraph recipe for plots that update while data streams in (scrollingPlots.py,
+PlotSpeedTest.py): never add items per point; keep the history in a preallocated array that
+doubles when full, and hand the curve a view of it with setData() from a timer. Peak
+downsampling and clip-to-view keep a curve of a hundred thousand batches cheap to redraw.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPen
+
+pg.setConfigOptions(imageAxisOrder="row-major")
+
+# Colour-blind-friendly defaults (matplotlib's tab10): run i of an overlay gets PALETTE[i % 10].
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+class GrowingBuffer:
+    """Named float64 columns that grow by appending; storage doubles when full (amortised O(1))."""
+
+    def __init__(self, columns: Sequence[str], capacity: int = 1024):
+        self.columns = tuple(columns)
+        self._data = np.full((len(self.columns), max(16, capacity)), np.nan)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def extend(self, **arrays: Iterable[float]) -> None:
+        """Append equal-length arrays, one per column; a missing column gets NaN."""
+        arrays = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in arrays.items()}
+        unknown = set(arrays) - set(self.columns)
+        if unknown:
+            raise KeyError(f"unknown columns {sorted(unknown)}")
+        size = max((len(a) for a in arrays.values()), default=0)
+        if size == 0:
+            return
+        self._reserve(self._n + size)
+        for i, name in enumerate(self.columns):
+            values = arrays.get(name)
+            self._data[i, self._n:self._n + size] = np.nan if values is None else values
+        self._n += size
+
+    def append(self, **values: float) -> None:
+        self.extend(**{k: [v] for k, v in values.items()})
+
+    def column(self, name: str) -> np.ndarray:
+        """A read-only view of the filled part of a column (no copy)."""
+        view = self._data[self.columns.index(name), :self._n]
+        view.flags.writeable = False
+        return view
+
+    def last(self, name: str, default: float = float("nan")) -> float:
+        return float(self._data[self.columns.index(name), self._n - 1]) if self._n else default
+
+    def clear(self) -> None:
+        self._n = 0
+
+    def truncate(self, n: int) -> None:
+        """Keep the first n rows (a resumed run redoes the epoch it was stopped in)."""
+        self._n = max(0, min(self._n, int(n)))
+
+    def _reserve(self, size: int) -> None:
+        capacity = self._data.shape[1]
+        if size <= capacity:
+            return
+        while capacity < size:
+            capacity *= 2
+        grown = np.full((len(self.columns), capacity), np.nan)
+        grown[:, :self._n] = self._data[:, :self._n]
+        self._data = grown
+
+
+def make_pen(color: str, width: float = 1.0, alpha: int = 255, dash: bool = False) -> QPen:
+    qcolor = QColor(color)
+    qcolor.setAlpha(alpha)
+    pen = pg.mkPen(qcolor, width=width)
+    if dash:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    pen.setCosmetic(True)
+    return pen
+
+
+class MetricPlot(pg.PlotWidget):
+    """One titled plot whose curves are addressed by key; export() writes PNG or SVG."""
+
+    def __init__(self, title: str, y_label: str, x_label: str = "epoch", parent=None):
+        super().__init__(parent=parent, background="w")
+        self.title = title
+        item = self.getPlotItem()
+        item.setTitle(title, color="#202020", size="11pt")
+        for side, label in (("left", y_label), ("bottom", x_label)):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen("#505050"))
+            axis.setTextPen(pg.mkPen("#303030"))
+            item.setLabel(side, label, color="#303030")
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.setDownsampling(auto=True, mode="peak")
+        item.setClipToView(True)
+        item.setMenuEnabled(True)
+        self.legend = item.addLegend(offset=(-8, 8), labelTextColor="#202020", brush=pg.mkBrush(255, 255, 255, 200))
+        self.setMinimumSize(220, 160)
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._fills: list[pg.FillBetweenItem] = []
+
+    # ------------------------------------------------------------ curves
+
+    def add_curve(self, key: str, *, color: str, width: float = 1.5, alpha: int = 255, dash: bool = False,
+                  symbol: str | None = None, name: str | None = None) -> pg.PlotDataItem:
+        """Create the curve once; later calls with the same key return it unchanged."""
+        if key in self._curves:
+            return self._curves[key]
+        kwargs = {}
+        if symbol:
+            kwargs = dict(symbol=symbol, symbolSize=6, symbolPen=make_pen(color), symbolBrush=pg.mkBrush(color))
+        curve = self.getPlotItem().plot(pen=make_pen(color, width, alpha, dash), name=name, connect="finite",
+                                        **kwargs)
+        self._curves[key] = curve
+        return curve
+
+    def add_fill(self, key1: str, key2: str, color: str, alpha: int = 50) -> pg.FillBetweenItem:
+        """Shade the area between two curves (it follows them as they change)."""
+        qcolor = QColor(color)
+        qcolor.setAlpha(alpha)
+        fill = pg.FillBetweenItem(self._curves[key1], self._curves[key2], brush=pg.mkBrush(qcolor))
+        fill.setZValue(-10)
+        self.getPlotItem().addItem(fill)
+        self._fills.append(fill)
+        return fill
+
+    def set_data(self, key: str, x: np.ndarray, y: np.ndarray) -> None:
+        self._curves[key].setData(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+
+    def has_curve(self, key: str) -> bool:
+        return key in self._curves
+
+    def curve_keys(self) -> list[str]:
+        return list(self._curves)
+
+    def point_count(self, key: str) -> int:
+        """How many points the curve holds (tests and the benchmark read this)."""
+        curve = self._curves.get(key)
+        if curve is None or curve.xData is None:
+            return 0
+        return int(len(curve.xData))
+
+    def clear_curves(self) -> None:
+        for fill in self._fills:
+            self.getPlotItem().removeItem(fill)
+        self._fills.clear()
+        for curve in self._curves.values():
+            self.getPlotItem().removeItem(curve)
+        self._curves.clear()
+        self.legend.clear()
+
+    # ------------------------------------------------------------ export
+
+    def export(self, path: str | Path) -> Path:
+        """Write the plot as .png (at twice the on-screen size) or .svg, chosen by the suffix."""
+        import pyqtgraph.exporters as exporters
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".svg":
+            exporter = exporters.SVGExporter(self.getPlotItem())
+        elif suffix == ".png":
+            exporter = exporters.ImageExporter(self.getPlotItem())
+            exporter.parameters()["width"] = max(2 * self.width(), 800)
+        else:
+            from studio.core.errors import StudioError
+
+            raise StudioError(f"Plots export as .png or .svg, not '{suffix or path.name}'.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        exporter.export(str(path))
+        return path
