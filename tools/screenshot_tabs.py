@@ -4,7 +4,7 @@ Trains a small model on the bundled MNIST sample for a few epochs (about half a 
 laptop CPU) into a temporary run folder, opens each inspection tab on it, clicks what a
 student would click, and saves what the tab shows. Runs headless:
 
-    python tools/screenshot_tabs.py [--out docs/screenshots] [--epochs 3] [--model lecture-cnn]
+    python tools/screenshot_tabs.py [--out docs/screenshots] [--epochs 3] [--model lenet5]
 """
 
 from __future__ import annotations
@@ -49,6 +49,23 @@ def train(model: str, epochs: int, runs_dir: Path):
     return trainer.run_dir, load_checkpoint(trainer.run_dir / "checkpoints" / "last.pt"), trainer.bundle, cfg
 
 
+def dispose(app, tab) -> None:
+    """Delete a tab now, in this thread: a widget left to Python's cycle collector could be
+    destroyed in whichever thread the collector happens to run, a background task's included."""
+    import gc
+
+    from PySide6.QtCore import QEvent
+
+    from studio.gui.tasks import wait_for_all_tasks
+
+    wait_for_all_tasks()
+    tab.close()
+    tab.deleteLater()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+    gc.collect()
+
+
 def shoot(app, tab, path: Path) -> None:
     tab.resize(*SIZE)
     tab.show()
@@ -61,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--model", default="lecture-cnn")
+    parser.add_argument("--model", default="lenet5")
     parser.add_argument("--extra", help="also save the prediction-grid page of the evaluation tab here")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -80,8 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     from studio.gui.tabs.evaluation import EvaluationTab
     from studio.gui.tabs.kernels import KernelsTab
     from studio.gui.tabs.model import ModelTab
-    from studio.gui.tasks import wait_for_all_tasks
-
     with tempfile.TemporaryDirectory() as tmp:
         run_dir, loaded, bundle, cfg = train(args.model, args.epochs, Path(tmp))
 
@@ -89,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         before = StudioState(TrainConfig(dataset="cifar10", model="cifar-cnn"))
         tab = ModelTab(before)
         shoot(app, tab, out / "tab_model.png")
-        tab.close()
+        dispose(app, tab)
 
         state = StudioState(cfg)
         state.set_dataset(bundle)
@@ -103,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         if tab.layer_box.count() > 1:
             tab.layer_box.setCurrentIndex(1)
         shoot(app, tab, out / "tab_kernels.png")
-        tab.close()
+        dispose(app, tab)
 
         tab = ActivationsTab(state)
         tab.resize(*SIZE)
@@ -115,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             tab.show_layer(tab.result.spatial_layers[0])
             tab._map_clicked(2)
         shoot(app, tab, out / "tab_activations.png")
-        tab.close()
+        dispose(app, tab)
 
         tab = EvaluationTab(state)
         tab.resize(*SIZE)
@@ -130,8 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             tab.pages.setCurrentIndex(2)
             wait(app, tab)
             tab.grab().save(str(Path(args.extra) / "tab_evaluation_grid.png"))
-        tab.close()
-        wait_for_all_tasks()
+        dispose(app, tab)
     return 0
 
 

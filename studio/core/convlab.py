@@ -136,7 +136,7 @@ class ConvResult:
 
 
 def _as_input(x: np.ndarray, dims: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
+    x = np.ascontiguousarray(x, dtype=np.float64)   # torch.from_numpy refuses flipped views
     if x.ndim == dims:
         x = x[None]
     if x.ndim != dims + 1:
@@ -145,7 +145,7 @@ def _as_input(x: np.ndarray, dims: int) -> np.ndarray:
 
 
 def _as_weight(w: np.ndarray, dims: int) -> np.ndarray:
-    w = np.asarray(w, dtype=np.float64)
+    w = np.ascontiguousarray(w, dtype=np.float64)
     while w.ndim < dims + 2:
         w = w[None]
     if w.ndim != dims + 2:
@@ -292,8 +292,12 @@ class Step:
     def equation(self, fmt=None) -> str:
         """'1·2 + 2·1 + 3·2 = 10' with the numbers of this window."""
         fmt = fmt or format_number
-        terms = [f"{fmt(v)}·{fmt(w)}" for v, w in zip(self.values, self.weights)]
-        return " + ".join(terms).replace("+ -", "− ") + f" = {fmt(self.total)}"
+        def par(x: float) -> str:
+            text = fmt(x)
+            return f"({text})" if text.startswith("-") else text
+
+        terms = [f"{par(v)}·{par(w)}" for v, w in zip(self.values, self.weights)]
+        return " + ".join(terms) + f" = {fmt(self.total)}"
 
 
 def stepper(result: ConvResult) -> Iterator[Step]:

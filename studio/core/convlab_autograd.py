@@ -41,8 +41,8 @@ class LogRegGrads:
                          abs(self.b_grad_autograd - self.b_grad_hand)))
 
 
-HAND_FORMULA = ("dL/dw = Σᵢ (−y_true/y + (1 − y_true)/(1 − y)) · y(1 − y) · xᵢ\n"
-                "dL/db = Σᵢ (−y_true/y + (1 − y_true)/(1 − y)) · y(1 − y)")
+HAND_FORMULA = ("dL/dw = Σ over samples of (−y_true/y + (1 − y_true)/(1 − y)) · y(1 − y) · x\n"
+                "dL/db = Σ over samples of (−y_true/y + (1 − y_true)/(1 − y)) · y(1 − y)")
 
 
 def logistic_regression_grads(seed: int = 0, n: int = 100, m: int = 3) -> LogRegGrads:

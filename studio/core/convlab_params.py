@@ -4,8 +4,9 @@ Seed 002 (lines 517-565) counts the parameters of its configurable `PytorchCNN` 
 (c_in × s1 × s2 + 1) × c_out per convolution, (d + 1) × h per linear layer, and totals
 224 + 1168 + 32800 + 330 = 34522 for the example. Here the same table is written from a real
 `nn.Sequential` built like `PytorchCNN` (lines 576-624), so the formula and
-`sum(p.numel() for p in model.parameters())` can be compared. Models are built on the meta
-device: shapes and counts without allocating any weights, so even a huge stack is instant.
+`sum(p.numel() for p in model.parameters())` can be compared. The count is first estimated
+from the recipe alone, so a typo such as a 100000-unit hidden layer is refused before torch
+allocates gigabytes for it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from torch import nn
 
 from studio.core.convlab import ConvLabError
 
-MAX_PARAMS = 2_000_000_000  # beyond this a student typed a typo, not a model
+MAX_PARAMS = 20_000_000   # about 80 MB of float32 weights: beyond that it is a typo, not a lab model
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ class RecipePreset:
 
 
 PRESETS: tuple[RecipePreset, ...] = (
-    RecipePreset("seed002", "seed 002: PytorchCNN(3, [8, 16], 3, [32], 10) on 32×32",
+    RecipePreset("seed002", "seed 002: 32×32 RGB, 34,522 parameters",
                  "seed 002, lines 517-565 (table) and 640-649 (model)", CnnRecipe(), 34522),
-    RecipePreset("seed001-28", "seed 001: 28×28 input, 5×5 kernels, padding 2, two pools → 7×7",
+    RecipePreset("seed001-28", "seed 001: 28×28, 5×5 kernels → 7×7",
                  "seed 001, lines 273-279", CnnRecipe(1, (8, 16), (5,), (), 10, 28, 28)),
-    RecipePreset("bn", "seed 002's model with BatchNorm after each conv", "BatchNorm adds 2 × C",
+    RecipePreset("bn", "seed 002 + BatchNorm after each conv", "BatchNorm adds 2 × C",
                  CnnRecipe(batchnorm=True)),
 )
 
@@ -73,7 +74,22 @@ def parse_int_list(text: str, what: str, allow_empty: bool = False) -> tuple[int
     return values
 
 
-def build_cnn(recipe: CnnRecipe, device: str | torch.device = "meta") -> nn.Sequential:
+def estimate_params(recipe: CnnRecipe) -> int:
+    """The recipe's parameter count by arithmetic alone (nothing is allocated)."""
+    _check_recipe(recipe)
+    total, c, h, w = 0, recipe.in_channels, recipe.height, recipe.width
+    for i, c_out in enumerate(recipe.conv_channels):
+        k = recipe.kernel_for(i)
+        total += (c * k * k + 1) * c_out + (2 * c_out if recipe.batchnorm else 0)
+        h, w, c = (h + 2 * (k // 2) - k + 1) // 2, (w + 2 * (k // 2) - k + 1) // 2, c_out
+    d = c * h * w
+    for size in (*recipe.hidden_sizes, recipe.n_output):
+        total += (d + 1) * size
+        d = size
+    return total
+
+
+def build_cnn(recipe: CnnRecipe, device: str | torch.device = "cpu") -> nn.Sequential:
     """A module laid out like seed 002's PytorchCNN: features, flatten, classifier.
 
     The flattened size comes from running the features on an input of the recipe's size
@@ -121,8 +137,9 @@ def _check_recipe(r: CnnRecipe) -> None:
 
 
 def _feature_shape(features: nn.Module, r: CnnRecipe) -> tuple[int, int, int]:
+    device = next(features.parameters(), torch.zeros(0)).device
     with torch.no_grad():
-        y = features(torch.zeros(1, r.in_channels, r.height, r.width, device="meta"))
+        y = features(torch.zeros(1, r.in_channels, r.height, r.width, device=device))
     return tuple(y.shape[1:])
 
 
@@ -209,9 +226,10 @@ def parameter_table(model: nn.Module, input_shape: tuple[int, int, int]) -> Para
 
 
 def recipe_table(recipe: CnnRecipe) -> tuple[nn.Module, ParamTable]:
-    """Build the recipe's model (meta device) and its parameter table."""
+    """Build the recipe's model on the CPU and its parameter table."""
+    estimate = estimate_params(recipe)
+    if estimate > MAX_PARAMS:
+        raise ConvLabError(f"That model would have {estimate:,} parameters ({estimate * 4 / 2**20:,.0f} MB); "
+                           f"the lab builds models up to {MAX_PARAMS:,}. Use smaller layers.")
     model = build_cnn(recipe)
-    total = sum(p.numel() for p in model.parameters())
-    if total > MAX_PARAMS:
-        raise ConvLabError(f"That model has {total:,} parameters; the lab stops at {MAX_PARAMS:,}.")
     return model, parameter_table(model, (recipe.in_channels, recipe.height, recipe.width))

@@ -16,6 +16,7 @@ import io
 import os
 import struct
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -110,9 +111,10 @@ def _load(stream, label: str, path: str | None, max_pixels: int, min_side: int |
     try:
         # Pillow warns about (and refuses) bombs inside Image.open; make its warning an error
         # for this call only, so the file is refused instead of a warning being printed.
+        # (catch_warnings restores the filters on exit; Pillow's own settings are untouched.)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(stream, formats=_SAFE_FORMATS)
+            image = Image.open(stream, formats=_formats())
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageDecodeError(f"{label} has too many pixels to be decoded safely ({_short(exc)}).",
                                "too-large", path) from None
@@ -143,6 +145,13 @@ def _decode_failure(exc: BaseException, label: str, path: str | None) -> ImageDe
     if isinstance(exc, EOFError) or "truncated" in text or "broken data stream" in text:
         return ImageDecodeError(f"{label} is truncated: the file ends before the image data does.", "truncated", path)
     return ImageDecodeError(f"{label} could not be decoded ({_short(exc)}).", "unreadable", path)
+
+
+@lru_cache(maxsize=1)
+def _formats() -> tuple[str, ...]:
+    """The safe formats this Pillow build has (an unknown name would make Image.open fail)."""
+    Image.init()
+    return tuple(name for name in _SAFE_FORMATS if name in Image.OPEN)
 
 
 def _not_an_image(stream, label: str, path: str | None) -> ImageDecodeError:

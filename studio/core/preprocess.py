@@ -73,7 +73,11 @@ def otsu_threshold(gray: np.ndarray) -> int:
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (total * weight0 / weight0[-1] - mean0) ** 2 / (weight0 * weight1)
     between = np.nan_to_num(between, nan=0.0, posinf=0.0)
-    return int(np.argmax(between))
+    # Two clean levels leave a plateau of equally good thresholds: take its middle, not its edge.
+    best = np.flatnonzero(between >= between.max() * (1 - 1e-9))
+    gaps = np.flatnonzero(np.diff(best) > 1)
+    run = best[:gaps[0] + 1] if gaps.size else best
+    return int((run[0] + run[-1]) // 2)
 
 
 def centre_digit(gray: np.ndarray) -> np.ndarray:
@@ -83,7 +87,7 @@ def centre_digit(gray: np.ndarray) -> np.ndarray:
     aspect ratio, paste into 28x28 and shift so the centre of mass is at the centre.
     A picture with no ink at all gives a black image (the network then sees nothing).
     """
-    work = _shrink(gray, _WORK_SIDE).astype(np.float32)
+    work = _flatten(_shrink(gray, _WORK_SIDE).astype(np.float32))
     mask = _ink_mask(work)
     if not mask.any():
         return np.zeros((DIGIT_SIZE, DIGIT_SIZE), np.uint8)
@@ -142,6 +146,15 @@ def prepare_input(image: np.ndarray, input_shape, mean, std, *, digit: bool = Fa
     return NetworkInput(tensor=x, display=np.ascontiguousarray(display), inverted=inverted, centred=centred)
 
 
+def model_input(image: np.ndarray, loaded, *, digit: bool | None = None, invert: bool | None = None,
+                centre: bool = True) -> torch.Tensor:
+    """The (1, C, H, W) input of a LoadedModel for `image`; digit=None: decided from its classes."""
+    if digit is None:
+        digit = is_digit_model(loaded.classes, loaded.input_shape)
+    return prepare_input(image, loaded.input_shape, loaded.mean, loaded.std, digit=bool(digit),
+                         invert=invert, centre=centre).tensor
+
+
 # ---------------------------------------------------------------- helpers
 
 def _as_batch(pixels: np.ndarray) -> torch.Tensor:
@@ -157,6 +170,23 @@ def _shrink(gray: np.ndarray, side: int) -> np.ndarray:
         return gray
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX))
+
+
+def _flatten(work: np.ndarray) -> np.ndarray:
+    """Subtract the paper's uneven lighting, so a shadow across the page is not taken for ink.
+
+    The background is estimated on a 48-pixel-high copy: a minimum filter wider than any pen
+    stroke (up to a fifth of the picture) wipes the ink out, a blur smooths what is left.
+    """
+    h, w = work.shape
+    if min(h, w) < 40:   # an MNIST-sized picture has no lighting to correct
+        return work
+    scale = 48 / min(h, w)
+    small = Image.fromarray(work.astype(np.uint8)).resize((max(1, round(w * scale)), max(1, round(h * scale))),
+                                                           Image.Resampling.BOX)
+    background = small.filter(ImageFilter.MinFilter(11)).filter(ImageFilter.GaussianBlur(3))
+    background = np.asarray(background.resize((w, h), Image.Resampling.BILINEAR), np.float32)
+    return np.clip(work - background, 0, 255)
 
 
 def _ink_mask(work: np.ndarray) -> np.ndarray:
@@ -176,8 +206,16 @@ def _ink_mask(work: np.ndarray) -> np.ndarray:
 
 
 def _stretch(work: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Paper -> 0 and ink -> 255, as in MNIST, whatever the lighting and the pen."""
-    background = float(np.median(work[~mask])) if (~mask).any() else 0.0
+    """Paper -> 0 and ink -> 255, as in MNIST, whatever the lighting and the pen.
+
+    "Paper" is its median plus twice its noise (a robust sigma), so that grain and sensor
+    noise become the flat black that MNIST's background is, instead of a grey box.
+    """
+    paper = work[~mask]
+    background = 0.0
+    if paper.size:
+        level = float(np.median(paper))
+        background = level + 2 * 1.4826 * float(np.median(np.abs(paper - level)))
     ink = float(np.percentile(work[mask], 90))
     if ink - background < 1:
         return np.zeros_like(work)

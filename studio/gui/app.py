@@ -50,15 +50,16 @@ class _ErrorRelay(QObject):
 
     def __init__(self):
         super().__init__()
-        self.report.connect(self._show)
+        # Always queued: PySide calls the excepthook from inside its own error handling, where
+        # building a dialog on the spot crashes the process (seen with PySide6 6.11). The dialog is
+        # shown from the event loop a moment later instead.
+        self.report.connect(self._show, Qt.ConnectionType.QueuedConnection)
 
     @Slot(str, str)
     def _show(self, message: str, details: str) -> None:
         from studio.gui.widgets.error_dialog import show_error
 
-        app = QApplication.instance()
-        parent = app.activeWindow() if app is not None else None
-        show_error(parent, message, details)
+        show_error(None, message, details)  # parented to the main window when there is one
 
 
 _relay: _ErrorRelay | None = None
@@ -112,8 +113,10 @@ def _startup_probe(window) -> None:
 def run(argv: list[str] | None = None) -> int:
     """Open the studio's window and run until it closes; returns the exit code."""
     argv = list(sys.argv if argv is None else argv)
-    QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    app = QApplication.instance() or QApplication(argv)
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        app = QApplication(argv)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("cnn-studio")
     app.setApplicationDisplayName(APP_NAME)

@@ -250,9 +250,9 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         sp = QStyle.StandardPixmap
         self.actions_by_key = {
-            "new": self._action("&New run", self.new_run, [QKeySequence.StandardKey.New],
+            "new": self._action("&New run", self.new_run, ["Ctrl+N"],
                                 "Clear the view and set up a new run"),
-            "open": self._action("&Open run…", self.open_run_dialog, [QKeySequence.StandardKey.Open],
+            "open": self._action("&Open run…", self.open_run_dialog, ["Ctrl+O"],
                                  "Open a past run's folder"),
             "export_plot": self._action("&Export plot…", self.export_plot_dialog, ["Ctrl+E"],
                                         "Save a training plot as PNG or SVG"),
@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
                                        "Save the current run's per-epoch numbers as CSV"),
             "install_desktop": self._action("Add to the &applications menu", self.install_desktop_entry,
                                             tip="Write a desktop entry for this user"),
-            "quit": self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit], "Quit CNN Studio"),
+            "quit": self._action("&Quit", self.close, ["Ctrl+Q"], "Quit CNN Studio"),
             "train": self._action("Train", self.start_training, ["Ctrl+T", "F5"], "Start a new run", sp.SP_MediaPlay),
             "pause": self._action("Pause", self.pause_training, ["Ctrl+P", "F6"],
                                   "Pause after the current batch", sp.SP_MediaPause),
@@ -390,6 +390,16 @@ class MainWindow(QMainWindow):
         self._save_config(config)
         if (previous.model, previous.pretrained, previous.model_options) != \
                 (config.model, config.pretrained, config.model_options):
+            self.update_model_info()
+
+    def _apply_config(self, config: TrainConfig) -> None:
+        """Show a config (a resumed run's) in the panel and the tabs; reload the data if it differs."""
+        previous = self.state.config
+        self.settings_panel.set_config(config)
+        self.state.set_config(self.settings_panel.config())
+        if (previous.dataset, previous.image_size) != (config.dataset, config.image_size):
+            self.load_dataset(config.dataset)
+        else:
             self.update_model_info()
 
     @Slot(str)
@@ -535,7 +545,7 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             show_error(self, str(exc))
             return False
-        self.settings_panel.set_config(TrainConfig.from_dict(info.config))
+        self._apply_config(TrainConfig.from_dict(info.config))
         if self.training_tab is not None:
             self.training_tab.start_live(run_dir.name, resume_from=run_dir)
         return self._begin(None, run_dir=run_dir, resume=True)
@@ -719,6 +729,7 @@ class MainWindow(QMainWindow):
         self.state.set_run(run_dir)
         self.tabs.setCurrentWidget(self.training_tab)
         self.runs_panel.select_runs([run_dir])
+        self._show_run_progress(run_dir)
         checkpoint = best_checkpoint(run_dir)
         if checkpoint is not None:
             self._cancel_task("run_model")
@@ -729,6 +740,18 @@ class MainWindow(QMainWindow):
         self._update_actions()
         return True
 
+    def _show_run_progress(self, run_dir: Path) -> None:
+        """The progress bar of an opened run: how far it got, and how it ended."""
+        from studio.core.runs import read_run
+
+        info = read_run(run_dir)
+        planned = max(1, int(info.config.get("epochs", 1) or 1))
+        self.progress.setRange(0, planned)
+        self.progress.setValue(min(info.epochs_done, planned))
+        best = f" · best test accuracy {100 * info.best_test_acc:.2f}%" if info.best_test_acc else ""
+        self.progress.setFormat(f"{run_dir.name}: {info.state}, {info.epochs_done}/{planned} epochs{best}")
+        self.show_status(f"Opened {run_dir}")
+
     @Slot(list)
     def compare_runs(self, run_dirs: list) -> None:
         if not self.loaded or self.runner.is_running():
@@ -736,6 +759,10 @@ class MainWindow(QMainWindow):
             return
         self.training_tab.compare_runs([Path(p) for p in run_dirs])
         self.tabs.setCurrentWidget(self.training_tab)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(f"Comparing {len(run_dirs)} runs")
+        self.show_status("Comparing: " + ", ".join(Path(p).name for p in run_dirs))
 
     def _on_run_renamed(self, old, new) -> None:
         if self.state.run_dir is not None and Path(old) == self.state.run_dir:

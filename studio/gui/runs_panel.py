@@ -102,7 +102,7 @@ class RunsPanel(QWidget):
         for i, (key, text, slot) in enumerate(specs):
             button = QPushButton(text)
             button.clicked.connect(lambda _=False, s=slot: s())
-            grid.addWidget(button, i // 4, i % 4)
+            grid.addWidget(button, i // 3, i % 3)
             self.buttons[key] = button
         self.buttons["open"].setToolTip("Show this run's curves as they were recorded (double-click works too)")
         self.buttons["compare"].setToolTip("Draw the selected runs on the same axes")

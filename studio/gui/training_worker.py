@@ -18,7 +18,6 @@ import time
 import traceback
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from studio.core.config import TrainConfig
@@ -45,6 +44,8 @@ class BatchBuffer:
         """The packet {field: array, 'x': fractional epoch, 'batches', 'images_per_sec'}; None when empty."""
         if not self._rows:
             return None
+        import numpy as np  # here, not at the top: the window module must import fast
+
         table = np.asarray(self._rows, dtype=np.float64)
         packet = {name: table[:, i].copy() for i, name in enumerate(BATCH_FIELDS)}
         last = self._last
@@ -74,7 +75,7 @@ class TrainingWorker(QObject):
     finished = Signal()             # the last signal; run() has returned
 
     def __init__(self, config: TrainConfig, *, runs_dir: str | Path | None = None,
-                 run_dir: str | Path | None = None, resume: bool = False, emit_interval: float = 0.08):
+                 run_dir: str | Path | None = None, resume: bool = False, emit_interval: float = 0.1):
         super().__init__()  # no parent: a QObject with a parent cannot be moved to a thread
         self.config = config
         self.runs_dir = runs_dir
@@ -209,7 +210,7 @@ class TrainingRunner(QObject):
     finished = Signal()            # the thread has ended and is released: a new run may start
     pausedChanged = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None, *, emit_interval: float = 0.08):
+    def __init__(self, parent: QObject | None = None, *, emit_interval: float = 0.1):
         super().__init__(parent)
         self.emit_interval = emit_interval
         self._thread: QThread | None = None

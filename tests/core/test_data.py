@@ -188,6 +188,29 @@ def test_affine_with_tiny_range_is_nearly_identity():
     assert torch.allclose(out, x, atol=1e-3)
 
 
+class FixedDraw:
+    """Stands in for the random draws: hands out the given values in order."""
+
+    def __init__(self, *values):
+        self.values = list(values)
+
+    def uniform(self, n, low, high):
+        return torch.full((n,), self.values.pop(0))
+
+
+def test_affine_geometry_is_exact():
+    from studio.core.data.augment import _random_affine
+
+    square = torch.rand(1, 1, 8, 8)
+    turned = _random_affine(square, 90, 0, 0, FixedDraw(90.0, 1.0, 0.0, 0.0))  # angle, zoom, tx, ty
+    assert torch.allclose(turned, torch.rot90(square, -1, (2, 3)), atol=1e-5)
+    wide = torch.rand(1, 1, 4, 8)  # a rotation, not a shear, on a non-square image
+    turned = _random_affine(wide, 90, 0, 0, FixedDraw(90.0, 1.0, 0.0, 0.0))
+    assert torch.allclose(turned[..., 2:6], torch.rot90(wide[..., 2:6], -1, (2, 3)), atol=1e-5)
+    shifted = _random_affine(square, 0, 0, 0.3, FixedDraw(0.0, 1.0, 0.25, 0.0))  # a quarter of 8 = 2 px
+    assert torch.allclose(shifted[..., 2:], square[..., :-2], atol=1e-5) and shifted[..., :2].abs().max() == 0
+
+
 def test_noise_std_is_in_normalised_units_when_std_given():
     x = torch.full((32, 1, 32, 32), 0.5)
     out = build_augment(AugmentConfig(noise_std=0.5), std=(0.2,))(x, torch.Generator().manual_seed(0))
@@ -315,12 +338,16 @@ def test_folder_dataset_grayscale_and_train_test_layout(tmp_path):
 
 
 def test_folder_dataset_mixed_gray_and_colour_is_rgb(tmp_path):
-    write_image(tmp_path / "a" / "1.png", mode="L", colour=(100,))
-    write_image(tmp_path / "a" / "2.png", mode="L", colour=(100,))
-    write_image(tmp_path / "b" / "1.png", colour=(1, 2, 3))
-    write_image(tmp_path / "b" / "2.png", colour=(1, 2, 3))
+    """Also: a train/ folder without test/ is split 80/20 by itself."""
+    write_image(tmp_path / "train" / "a" / "1.png", mode="L", colour=(100,))
+    write_image(tmp_path / "train" / "a" / "2.png", mode="L", colour=(100,))
+    write_image(tmp_path / "train" / "b" / "1.png", colour=(1, 2, 3))
+    write_image(tmp_path / "train" / "b" / "2.png", colour=(1, 2, 3))
     bundle = load_dataset(f"folder:{tmp_path}", image_size=8)
-    assert bundle.input_shape == (3, 8, 8)
+    assert bundle.input_shape == (3, 8, 8) and bundle.classes == ["a", "b"]
+    assert len(bundle.train) == 2 and len(bundle.test) == 2
+    gray = bundle.train.images[bundle.train.labels == 0][0]
+    assert (gray == 100).all()  # a gray image repeated into R, G and B
 
 
 def test_folder_dataset_errors(tmp_path):
@@ -336,3 +363,20 @@ def test_folder_dataset_errors(tmp_path):
     with pytest.raises(DatasetError, match="other") as info:
         load_dataset(f"folder:{tmp_path}")
     assert "no usable image" in str(info.value)
+
+
+def test_folder_dataset_of_real_photos(tmp_path):
+    import shutil
+
+    from studio.core.paths import RESOURCES
+
+    photos = RESOURCES / "images"
+    for cls, names in (("indoor", ["chelsea.png", "coffee.png"]), ("outdoor", ["rocket.jpg", "horse.png",
+                                                                                "astronaut.png"])):
+        (tmp_path / cls).mkdir()
+        for name in names:
+            shutil.copy(photos / name, tmp_path / cls / name)
+    bundle = load_dataset(f"folder:{tmp_path}", image_size=32)
+    assert bundle.input_shape == (3, 32, 32) and len(bundle.train) + len(bundle.test) == 5
+    assert bundle.test.class_counts(2) == [1, 1] and bundle.skipped == []
+    assert all(0.05 < m < 0.95 for m in bundle.mean) and all(s > 0.05 for s in bundle.std)

@@ -290,3 +290,15 @@ def test_download_with_wrong_checksum_is_rejected(tmp_path, monkeypatch):
     with pytest.raises(DownloadError, match="damaged"):
         build_model("resnet18", (3, 32, 32), 10, pretrained=True, weights_dir=tmp_path, progress=False)
     assert list(weights_file("resnet18", tmp_path).parent.iterdir()) == []
+
+
+def test_old_densenet_checkpoint_keys_are_renamed():
+    from studio.core.models.zoo import rename_densenet_keys
+
+    old = {"features.denseblock1.denselayer1.norm.1.weight": 1, "features.denseblock4.denselayer16.conv.2.weight": 2,
+           "features.norm5.bias": 3, "classifier.weight": 4}
+    assert rename_densenet_keys(old) == {"features.denseblock1.denselayer1.norm1.weight": 1,
+                                         "features.denseblock4.denselayer16.conv2.weight": 2,
+                                         "features.norm5.bias": 3, "classifier.weight": 4}
+    current = set(tvm.densenet121(weights=None).state_dict())
+    assert set(rename_densenet_keys(old)) - {"features.norm5.bias", "classifier.weight"} <= current

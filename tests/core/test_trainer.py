@@ -125,3 +125,14 @@ def test_bad_settings_are_refused_with_a_message():
 
     with pytest.raises(StudioError, match="learning rate"):
         Trainer(tiny_config(lr=-1))
+
+
+def test_seed_code_with_view_trains_although_channels_last_breaks_it(tmp_path):
+    # lecture-cnn keeps seed 003's out.view(n, -1), which fails on channels_last tensors.
+    def stop_soon(event):
+        if isinstance(event, BatchEnd) and event.batch == 3:
+            trainer.request_stop()
+
+    trainer = Trainer(tiny_config(model="lecture-cnn"), callbacks=[stop_soon], runs_dir=tmp_path)
+    end = trainer.fit()
+    assert end.status == "stopped", end.reason

@@ -1,7 +1,8 @@
 """Datasets from a folder of images, one subfolder per class (torchvision ImageFolder layout).
 
     PATH/cat/*.jpg, PATH/dog/*.png          -> stratified 80/20 split, fixed seed
-    PATH/train/cat/..., PATH/test/cat/...   -> the given split ("val" works as "test")
+    PATH/train/cat/..., PATH/test/cat/...   -> the given split ("val" works as "test";
+                                               train/ alone gets the 80/20 split)
 
 Every file is decoded once with decode_image; files that cannot be used are listed in
 bundle.skipped as (path, reason) and left out, never a crash. Images are resized (shorter
@@ -67,12 +68,12 @@ def load_folder(path: str | os.PathLike, *, image_size: int = 64, progress: Prog
 # ----------------------------------------------------------------------------- scanning
 
 def _split_dirs(root: Path) -> tuple[Path, Path | None]:
+    """(folder of training classes, folder of test classes or None for an 80/20 split)."""
     train = root / "train"
-    if train.is_dir():
-        for name in _TEST_NAMES:
-            if (root / name).is_dir():
-                return train, root / name
-    return root, None
+    if not train.is_dir():
+        return root, None
+    tests = [root / name for name in _TEST_NAMES if (root / name).is_dir()]
+    return train, (tests[0] if tests else None)
 
 
 def _visible(entry: Path) -> bool:

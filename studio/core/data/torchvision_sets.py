@@ -153,7 +153,7 @@ def _missing_message(spec: RemoteDataset, root: Path, lead: str) -> str:
 
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
+    return text if len(text) <= 200 else text[:194] + " [...]"
 
 
 # ----------------------------------------------------------------------------- MNIST family

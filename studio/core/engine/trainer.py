@@ -94,10 +94,10 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed % 2**32)
         self.bundle = load_dataset(cfg.dataset, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress)
-        self.input_shape = tuple(model_input_shape(cfg.model, self.bundle.input_shape, cfg.pretrained))
+        self.input_shape = tuple(model_input_shape(cfg.model, self.bundle.input_shape, cfg.pretrained, cfg.model_options))
         self.model = build_model(cfg.model, self.input_shape, len(self.bundle.classes), cfg.model_options,
                                  pretrained=cfg.pretrained, progress=progress).to(self.device)
-        self.channels_last = self.device.type == "cpu"
+        self.channels_last = self.device.type == "cpu" and self._channels_last_works()
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self._make_loaders()
@@ -110,6 +110,22 @@ class Trainer:
             self._restore()
         self.forward_model = torch.compile(self.model) if cfg.compile else self.model
         self._prepared = True
+
+    def _channels_last_works(self) -> bool:
+        """channels_last is faster on CPU, but code like x.view(n, -1) (seed 001's) breaks on it: try it once."""
+        probe = torch.zeros(2, *self.input_shape, device=self.device).to(memory_format=torch.channels_last)
+        model = self.model.to(memory_format=torch.channels_last)
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                model(probe)
+            return True
+        except RuntimeError:
+            self.model = model.to(memory_format=torch.contiguous_format)
+            return False
+        finally:
+            self.model.train(was_training)
 
     def _make_loaders(self) -> None:
         from studio.core.data.augment import build_augment

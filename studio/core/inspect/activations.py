@@ -27,7 +27,12 @@ def capture(model: nn.Module, x, layer_names: list[str] | None = None) -> dict[s
     """
     x = as_batch(model, x)
     wanted = leaf_names(model) if layer_names is None else list(layer_names)
-    modules = {id(resolve_module(model, name)): resolve_module(model, name) for name in wanted}
+    table = dict(model.named_modules())
+    modules = {}
+    for name in wanted:
+        module = table.get(base_name(name)) if isinstance(name, str) else None
+        module = module if module is not None else resolve_module(model, name)  # raises with suggestions
+        modules[id(module)] = module
     exact = set(wanted)
     namer = CallNames(model)
     acts: dict[str, np.ndarray] = {}

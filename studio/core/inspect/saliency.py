@@ -1,10 +1,14 @@
 """Grad-CAM (Selvaraju et al., 2017) through torchcam: where in the image the evidence for a class lies.
 
-The map is computed at the last convolution (the latest layer that still has a spatial layout),
-weighted by the gradient of the class score, then upsampled to the input size.
+The map is the target layer's feature maps weighted by the gradient of the class score (averaged
+over positions), through a ReLU, normalised to 0..1 and upsampled to the input size. The target
+is by default the output of the last convolution stage (see default_layer).
 """
 
 from __future__ import annotations
+
+import operator
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import torch
@@ -17,11 +21,54 @@ from studio.core.inspect._common import as_batch, base_name, eval_mode, resolve_
 from studio.core.inspect.kernels import conv_layer_names
 
 
+# Chosen target layer per model and input shape: finding it costs one forward pass.
+_TARGETS: WeakKeyDictionary[nn.Module, dict[tuple[int, ...], str]] = WeakKeyDictionary()
+_RESAMPLERS = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+
+
 def last_conv_name(model: nn.Module) -> str:
+    """The last Conv2d in definition order."""
     names = conv_layer_names(model)
     if not names:
         raise ModelError("Grad-CAM needs a convolution layer, and this model has none.")
     return names[-1]
+
+
+def default_layer(model: nn.Module, x: torch.Tensor) -> str:
+    """The layer Grad-CAM looks at when none is given: the last one to finish (in forward order) whose
+    output is still a 2-D feature map larger than 1x1.
+
+    That is the output of the last convolution stage: ResNet's layer4, GoogLeNet's whole inception5b
+    (not just its last-defined branch, which is what "the last Conv2d" would give), CifarCNN's
+    conv_layer. Adaptive poolings (they only resample) and modules called more than once are skipped;
+    if nothing qualifies (tiny images), the last Conv2d is used.
+    """
+    key = tuple(x.shape[1:])
+    cached = _TARGETS.get(model, {}).get(key)
+    if cached is not None:
+        return cached
+    names = {id(m): n for n, m in model.named_modules() if n}
+    finished: list[tuple[str, torch.Size]] = []
+    calls: dict[str, int] = {}
+
+    def record(module: nn.Module, _args, output) -> None:
+        name = names[id(module)]
+        calls[name] = calls.get(name, 0) + 1
+        if isinstance(output, torch.Tensor) and not isinstance(module, _RESAMPLERS):
+            finished.append((name, output.shape))
+
+    handles = [module.register_forward_hook(record) for module in model.modules() if id(module) in names]
+    try:
+        with eval_mode(model), torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    chosen = next((name for name, shape in reversed(finished)
+                   if len(shape) == 4 and max(shape[2:]) > 1 and calls[name] == 1), None)
+    chosen = chosen or last_conv_name(model)
+    _TARGETS.setdefault(model, {})[key] = chosen
+    return chosen
 
 
 def _graph_from_here(_module: nn.Module, _args, output):
@@ -42,10 +89,11 @@ def grad_cam(model: nn.Module, x, class_idx: int | None = None, layer: str | Non
     """Grad-CAM map (H, W) in 0..1 at the input's size, for the first image of x.
 
     class_idx: the class to explain (default: the predicted one). layer: a module name (default:
-    the last Conv2d). Hooks are removed and train/eval flags restored, also on errors.
+    default_layer, the last stage that still outputs a feature map). Hooks are removed and
+    train/eval flags restored, also on errors.
     """
     x = as_batch(model, x)[:1]
-    name = base_name(layer) if layer is not None else last_conv_name(model)
+    name = base_name(layer) if layer is not None else default_layer(model, x)
     target = resolve_module(model, name)
     handle = target.register_forward_hook(_graph_from_here)  # before torchcam's hooks, so they see its output
     try:
@@ -57,14 +105,26 @@ def grad_cam(model: nn.Module, x, class_idx: int | None = None, layer: str | Non
             if activation is None or activation.ndim != 4:
                 raise ModelError(f"Layer {name!r} does not output 2-D feature maps; pick a convolution layer.")
             try:
-                maps = cam(class_idx=idx, scores=scores)
+                maps = cam(class_idx=idx, scores=scores, normalized=False)
             except RuntimeError as exc:
                 raise ModelError(f"The score of class {idx} does not depend on layer {name!r}.") from exc
     finally:
         handle.remove()
     heat = F.interpolate(maps[0][:1, None].float(), size=tuple(x.shape[-2:]), mode="bilinear", align_corners=False)
-    heat = torch.nan_to_num(heat[0, 0], nan=0.0).clamp_(0.0, 1.0)
-    return heat.cpu().numpy().astype(np.float32)
+    return _normalise(torch.nan_to_num(heat[0, 0], nan=0.0)).cpu().numpy().astype(np.float32)
+
+
+def _normalise(heat: torch.Tensor) -> torch.Tensor:
+    """Min-max to 0..1, relative to the map's own scale.
+
+    torchcam divides by (max + 1e-8), which blanks out the maps of young or randomly initialised
+    networks whose gradients are tiny (values around 1e-12 still have a clear shape). A map that is
+    flat within float32 precision shows no location and becomes all zeros.
+    """
+    low, high = heat.min(), heat.max()
+    if high <= 0 or high - low <= 1e-6 * high:
+        return torch.zeros_like(heat)
+    return ((heat - low) / (high - low)).clamp_(0.0, 1.0)
 
 
 def _class_index(scores, class_idx: int | None) -> int:
@@ -72,6 +132,10 @@ def _class_index(scores, class_idx: int | None) -> int:
         raise ModelError("Grad-CAM needs a classifier that outputs one score per class.")
     if class_idx is None:
         return int(scores[0].argmax())
-    if isinstance(class_idx, bool) or not isinstance(class_idx, int) or not 0 <= class_idx < scores.shape[1]:
+    try:
+        idx = operator.index(class_idx)  # int or numpy integer (np.argmax results), not 2.0 or True
+    except TypeError:
+        idx = -1
+    if isinstance(class_idx, bool) or not 0 <= idx < scores.shape[1]:
         raise ModelError(f"Class index {class_idx!r} is out of range: the model has {scores.shape[1]} classes.")
-    return class_idx
+    return idx

@@ -6,6 +6,7 @@ is allowed, so a typo in a config file reads as a message, not as a traceback.
 
 from __future__ import annotations
 
+import copy
 from difflib import get_close_matches
 from typing import Any
 
@@ -21,7 +22,8 @@ def merge_options(model: str, defaults: dict, options: dict | None) -> dict:
     unknown = [key for key in options if key not in defaults]
     if unknown:
         raise ModelError(_unknown_message(model, unknown, list(defaults)))
-    return {**defaults, **options}
+    # Deep copies: list-valued defaults (conv_channels) must not be shared with the spec or the caller.
+    return copy.deepcopy({**defaults, **options})
 
 
 def _unknown_message(model: str, unknown: list, known: list[str]) -> str:

@@ -46,7 +46,8 @@ ZOO: dict[str, ZooEntry] = {
     "mobilenet_v3_small": ZooEntry("MobileNetV3 Small", "classifier.3", "MobileNet_V3_Small_Weights.IMAGENET1K_V1",
                                    "A tiny, fast network found by architecture search (Howard et al., 2019)."),
     "densenet121": ZooEntry("DenseNet-121", "classifier", "DenseNet121_Weights.IMAGENET1K_V1",
-                            "Each layer sees the feature maps of all earlier layers in its block (Huang et al., 2017)."),
+                            "Each layer sees the feature maps of all earlier layers in its block "
+                            "(Huang et al., 2017)."),
     "efficientnet_b0": ZooEntry("EfficientNet-B0", "classifier.1", "EfficientNet_B0_Weights.IMAGENET1K_V1",
                                 "Depth, width and resolution scaled together (Tan & Le, 2019)."),
     "googlenet": ZooEntry("GoogLeNet (Inception v1)", "fc", "GoogLeNet_Weights.IMAGENET1K_V1",
@@ -63,7 +64,8 @@ ZOO_MIN_SIZE = 32
 DEFAULT_OPTIONS = {"freeze_backbone": False}
 # DenseNet checkpoints predate the ban on '.' in module names ('norm.1' -> 'norm1'); torchvision
 # renames the keys the same way in densenet._load_state_dict.
-_DENSENET_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+_DENSENET_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
 
 def weights_enum(name: str) -> tvm.WeightsEnum:
@@ -125,7 +127,7 @@ def _pretrained(name: str, weights_dir, progress) -> nn.Module:
     path = wfiles.fetch(weights_url(name), weights_dir, progress)
     state = wfiles.load_state_dict(path)
     if name == "densenet121":
-        state = {_DENSENET_KEY.sub(r"\1\2", key): value for key, value in state.items()}
+        state = rename_densenet_keys(state)
     model = tvm.get_model(name, weights=None, num_classes=len(_imagenet_categories()),
                           **_constructor_kwargs(name, pretrained=True))
     try:
@@ -137,6 +139,10 @@ def _pretrained(name: str, weights_dir, progress) -> nn.Module:
         model.aux1 = None
         model.aux2 = None
     return model
+
+
+def rename_densenet_keys(state: dict) -> dict:
+    return {_DENSENET_KEY.sub(r"\1\2", key): value for key, value in state.items()}
 
 
 def _parent(model: nn.Module, dotted: str) -> tuple[nn.Module, str]:

@@ -8,6 +8,7 @@ the CPU that training needs). EpochSlider steps through the epochs a run kept.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any, Callable
 
@@ -23,6 +24,20 @@ EMPTY_MODEL_TEXT = "No model yet.\nTrain a model, open a run, or import a checkp
 # Forward hooks are per module, not per thread: two hooked forward passes over the same model
 # at once (torchinfo here, activation capture there) would record each other's layers.
 inspect_lock = threading.Lock()
+
+
+def guarded(method: Callable) -> Callable:
+    """For a tab's signal handlers: an exception becomes a message in the tab, never a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the tab shows it and lives on
+            self.show_error(str(exc) if _is_studio_error(exc) else f"{type(exc).__name__}: {exc}")
+            return None
+
+    return wrapper
 
 
 class TaskStrip(QWidget):
@@ -141,6 +156,10 @@ class InspectTab(QWidget):
         self.strip.show_message("")
         self.strip.set_busy(True, text)
 
+        def work(progress: Callable, should_stop: Callable) -> Any:
+            # Superseded before a pool thread was free (a student scrolling through inputs): skip it.
+            return None if should_stop() else fn(progress, should_stop)
+
         def done(result: Any) -> None:
             if not shiboken6.isValid(self) or self.task is not task:
                 return
@@ -159,7 +178,7 @@ class InspectTab(QWidget):
             if shiboken6.isValid(self) and self.task is task:
                 self.strip.set_progress(done_, total)
 
-        task = run_task(fn, done, failed, progress)
+        task = run_task(work, done, failed, progress)
         self.task = task
         return task
 
@@ -211,14 +230,17 @@ class EpochSlider(QWidget):
         self.slider.valueChanged.connect(self._moved)
         self.hide()
 
-    def set_epochs(self, epochs: list[int], model_epoch: int | None = None) -> None:
+    def set_epochs(self, epochs: list[int], model_epoch: int | None = None, new_model: bool = False) -> None:
+        """new_model: a different model was loaded, so the slider goes to its epoch (or the newest)."""
         at_end = not self.epochs or self.slider.value() == len(self.epochs) - 1
         keep = self.selected()
         self.epochs = sorted(set(int(e) for e in epochs))
         self.model_epoch = model_epoch
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, len(self.epochs) - 1))
-        if keep is not None and keep in self.epochs and not at_end:
+        if new_model and model_epoch in self.epochs:
+            self.slider.setValue(self.epochs.index(model_epoch))
+        elif keep is not None and keep in self.epochs and not at_end and not new_model:
             self.slider.setValue(self.epochs.index(keep))
         else:
             self.slider.setValue(max(0, len(self.epochs) - 1))

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider,
                                QSpinBox, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
-from studio.gui.tabs._inspect_common import InspectTab, inspect_lock
+from studio.gui.tabs._inspect_common import InspectTab, guarded, inspect_lock
 from studio.gui.widgets.heatmap import HeatmapView, colorize, format_value, value_range
 from studio.gui.widgets.tile_grid import TileGrid
 
@@ -198,7 +198,7 @@ class ActivationsTab(InspectTab):
         split.addWidget(right)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setSizes([360, 740])
+        split.setSizes([430, 850])
         lay = QVBoxLayout(self.content)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
@@ -238,6 +238,10 @@ class ActivationsTab(InspectTab):
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
     def dropEvent(self, event) -> None:
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
@@ -245,7 +249,7 @@ class ActivationsTab(InspectTab):
             event.acceptProposedAction()
 
     def _input_pixels(self) -> tuple[torch.Tensor | None, str]:
-        """The chosen input as (1, C, H, W) uint8, decoded in the GUI thread only when it is tiny."""
+        """A chosen test image as (1, C, H, W) uint8 (files are decoded in the worker), or why there is none."""
         kind = self.source.currentIndex()
         if kind == 0:
             bundle = self.state.dataset
@@ -253,8 +257,8 @@ class ActivationsTab(InspectTab):
                 return None, "Load a dataset to pick a test image, or choose a sample photo."
             i = min(self.test_index.value(), len(bundle.test) - 1)
             label = bundle.classes[int(bundle.test.labels[i])]
-            self.test_label.setText(f"of {len(bundle.test)}: {label}")
-            return bundle.test.images[i:i + 1].clone(), f"test image {i} ({label})"
+            self.test_label.setText(f"of {len(bundle.test)}, class {label}")
+            return bundle.test.images[i:i + 1].clone(), f"Test image {i} (class {label})"
         return None, ""
 
     def _input_path(self) -> Path | None:
@@ -273,6 +277,10 @@ class ActivationsTab(InspectTab):
             self.show_empty()
             return
         self.show_content()
+        if self.state.dataset is not None and self.test_index.maximum() != len(self.state.dataset.test) - 1:
+            self.test_index.blockSignals(True)
+            self.test_index.setMaximum(max(0, len(self.state.dataset.test) - 1))
+            self.test_index.blockSignals(False)
         if self.source.currentIndex() == 0 and self.state.dataset is None and self.photo.count():
             self.source.setCurrentIndex(1)   # no test images: start from a photo (re-enters refresh)
             return
@@ -287,7 +295,7 @@ class ActivationsTab(InspectTab):
 
             batch, where = pixels, source
             if batch is None:
-                batch, where = pixels_to_batch(decode_image(path)), path.name
+                batch, where = pixels_to_batch(decode_image(path)), f"Photo {path.name}"
             return compute_activations(loaded, batch, where)
 
         self.start("Computing activations…", work, self._show)
@@ -299,12 +307,12 @@ class ActivationsTab(InspectTab):
         for n in names:
             tiles.append(colorize(result.means[n], MAP_CMAP))
             c, h, w = np.shape(result.acts[n])[1:]
-            captions.append(f"{n}\n{result.types.get(n, '')} {c}×{h}×{w}")
+            captions.append(f"{n}\n{result.types.get(n, '')}\n{c}×{h}×{w}")
         self.overview.set_tiles(tiles, captions=captions, tooltips=self._overview_tooltip, smooth=False)
         self.overview_label.setText(f"{result.source}: every layer's output averaged over its channels "
                                     f"({len(names)} layers with maps). Click a layer.")
         if result.prediction:
-            self.prediction.setText("Model says: " + ", ".join(f"{c} {p:.0%}" for c, p in result.prediction))
+            self.prediction.setText("Model says: " + ", ".join(f"{c} ({p:.0%})" for c, p in result.prediction))
         else:
             self.prediction.setText("")
         keep = self.layer if self.layer in names else (names[0] if names else None)
@@ -322,6 +330,7 @@ class ActivationsTab(InspectTab):
         return f"{n} ({r.types.get(n, '')})\noutput {tuple(np.shape(r.acts[n]))}\nvalues {lo:.3g} … {hi:.3g}"
 
     # -- drilling down ------------------------------------------------------------------------------
+    @guarded
     def _layer_clicked(self, i: int) -> None:
         self.show_layer(self.result.spatial_layers[i])
 
@@ -332,6 +341,7 @@ class ActivationsTab(InspectTab):
         self._fill_detail()
         self._draw_overlay()
 
+    @guarded
     def _fill_detail(self, *_args) -> None:
         if self.result is None or self.layer is None:
             return
@@ -340,7 +350,8 @@ class ActivationsTab(InspectTab):
         shared = self.shared_scale.isChecked()
         self._detail_levels = [(lo, hi) if shared else value_range(m) for m in maps]
         tiles = [colorize(m, MAP_CMAP, lv) for m, lv in zip(maps, self._detail_levels)]
-        side = 72 if len(maps) <= 64 else 48 if len(maps) <= 256 else 36
+        n = len(maps)
+        side = 128 if n <= 8 else 96 if n <= 32 else 72 if n <= 64 else 48 if n <= 256 else 36
         self.detail.set_tile_size(side)
         self.detail.set_tiles(tiles, captions=[str(i) for i in range(len(maps))] if side >= 48 else None,
                               tooltips=self._detail_tooltip)
@@ -356,8 +367,10 @@ class ActivationsTab(InspectTab):
         return (f"{self.layer}, channel {i}\nvalues {m.min():.3g} … {m.max():.3g}, mean {m.mean():.3g}\n"
                 f"{(m > 0).mean():.0%} of positions active (> 0)")
 
+    @guarded
     def _map_clicked(self, i: int) -> None:
         self.channel = i
+        self.detail.select(i)
         self._draw_overlay()
 
     def current_map(self) -> np.ndarray | None:
@@ -367,6 +380,7 @@ class ActivationsTab(InspectTab):
             return self.result.means[self.layer]
         return np.asarray(self.result.acts[self.layer])[0, self.channel]
 
+    @guarded
     def _draw_overlay(self, *_args) -> None:
         r = self.result
         if r is None:

@@ -32,6 +32,19 @@ def to_display(images) -> list[np.ndarray]:
     return [np.ascontiguousarray(a) for a in array]
 
 
+def stratified_sample(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to `count` indices taking the classes in turn (every class shows), ordered by class."""
+    classes = rng.permutation(np.unique(labels))
+    pools = {c: list(rng.permutation(np.flatnonzero(labels == c))) for c in classes}
+    chosen: list[int] = []
+    while len(chosen) < min(count, len(labels)):
+        for c in classes:
+            if pools[c] and len(chosen) < count:
+                chosen.append(int(pools[c].pop()))
+    chosen.sort(key=lambda i: (labels[i], i))
+    return np.asarray(chosen, dtype=np.int64)
+
+
 class DataTab(QWidget):
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(parent)
@@ -72,7 +85,8 @@ class DataTab(QWidget):
             item.getAxis(side).setPen(pg.mkPen("#505050"))
             item.getAxis(side).setTextPen(pg.mkPen("#303030"))
         item.setLabel("left", "images", color="#303030")
-        self.counts_legend = item.addLegend(offset=(-8, 8), labelTextColor="#202020")
+        self.counts_legend = item.addLegend(offset=(-8, 4), labelTextColor="#202020", colCount=2,
+                                            brush=pg.mkBrush(255, 255, 255, 220))
         self.train_bars = pg.BarGraphItem(x=[], height=[], width=0.4, brush=PALETTE[0], name="train")
         self.test_bars = pg.BarGraphItem(x=[], height=[], width=0.4, brush=PALETTE[1], name="test")
         item.addItem(self.train_bars)
@@ -82,6 +96,7 @@ class DataTab(QWidget):
 
         preview_box = QGroupBox("Augmentation preview (switch augmentations on in the settings)")
         self.preview_grid = ImageGrid(PREVIEW_COUNT + 1, 1, placeholder="Loading…")
+        self.preview_grid.setMinimumHeight(110)
         self.preview_note = QLabel("")
         self.preview_note.setWordWrap(True)
         self.other_image_button = QPushButton("Another image")
@@ -106,7 +121,7 @@ class DataTab(QWidget):
         body.addWidget(top)
         body.addWidget(preview_box)
         body.setStretchFactor(0, 3)
-        body.setStretchFactor(1, 1)
+        body.setStretchFactor(1, 2)
         body.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -164,8 +179,7 @@ class DataTab(QWidget):
             return
         rng = np.random.default_rng(self._sample_draw)
         self._sample_draw += 1
-        count = min(SAMPLE_ROWS * SAMPLE_COLUMNS, len(bundle.train))
-        self.sample_indices = np.sort(rng.choice(len(bundle.train), size=count, replace=False))
+        self.sample_indices = stratified_sample(bundle.train.labels.numpy(), SAMPLE_ROWS * SAMPLE_COLUMNS, rng)
         images = to_display(bundle.train.images[self.sample_indices])
         labels = bundle.train.labels[self.sample_indices].tolist()
         self.sample_grid.set_images(images, [bundle.classes[i] for i in labels])
@@ -186,7 +200,7 @@ class DataTab(QWidget):
         ticks = [(i, name) for i, name in enumerate(self.bundle.classes) if i % step == 0]
         self.counts_plot.getPlotItem().getAxis("bottom").setTicks([ticks])
         self.counts_plot.getPlotItem().setXRange(-0.7, len(train) - 0.3, padding=0)
-        self.counts_plot.getPlotItem().setYRange(0, max(train + test + [1]) * 1.15, padding=0)
+        self.counts_plot.getPlotItem().setYRange(0, max(train + test + [1]) * 1.2, padding=0)  # room for the legend
 
     # ------------------------------------------------------------ augmentation preview
 
@@ -220,7 +234,7 @@ class DataTab(QWidget):
             self.preview_note.setText(str(exc))
             return
         if augment is None:
-            self.preview_grid.set_images(to_display(original), [f"{name} (original)"])
+            self.preview_grid.set_images(to_display(original), [f"original: {name}"])
             self.preview_note.setText("No augmentation is switched on: the model sees each image as it is.")
             return
         batch = original.float().div(255).repeat(PREVIEW_COUNT, 1, 1, 1)
@@ -229,6 +243,6 @@ class DataTab(QWidget):
             augmented = augment(batch, generator=generator)
         pixels = augmented.clamp(0, 1).mul(255).round().to(torch.uint8)
         images = to_display(original) + to_display(pixels)
-        self.preview_grid.set_images(images, [f"{name} (original)"] + [f"version {i + 1}" for i in range(PREVIEW_COUNT)])
+        self.preview_grid.set_images(images, [f"original: {name}"] + [f"#{i + 1}" for i in range(PREVIEW_COUNT)])
         self.preview_note.setText("Each version gets its own random flip, crop, rotation, zoom, shift, colour and "
                                   "noise within the limits you set. A new set is drawn every epoch.")

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core import metrics
-from studio.gui.tabs._inspect_common import EpochSlider, InspectTab
+from studio.gui.tabs._inspect_common import EpochSlider, InspectTab, guarded, inspect_lock
 from studio.gui.widgets.heatmap import HeatmapView
 from studio.gui.widgets.tile_grid import TileGrid
 
@@ -43,6 +43,7 @@ class EvaluationTab(InspectTab):
         super().__init__(state, parent)
         self.result = None              # EvalResult of the current model on the test split
         self._result_for = None         # the LoadedModel it belongs to
+        self._model_seen = None
         self.cm: np.ndarray | None = None
         self.shown_epoch: int | None = None   # None: the current model's evaluation
         self.cell: tuple[int, int] | None = None
@@ -107,7 +108,7 @@ class EvaluationTab(InspectTab):
         grid_page = QWidget()
         gv = QVBoxLayout(grid_page)
         grow = QHBoxLayout()
-        grow.addWidget(QLabel(f"Show (first {GRID_LIMIT}):"))
+        grow.addWidget(QLabel(f"Show {GRID_LIMIT} at random from:"))
         grow.addWidget(self.grid_filter)
         grow.addStretch(1)
         gv.addLayout(grow)
@@ -143,7 +144,9 @@ class EvaluationTab(InspectTab):
         self._epoch_records.clear()
         self.mark_stale()
 
-    def _epoch_ended(self, _event) -> None:
+    def _epoch_ended(self, event) -> None:
+        epoch = getattr(event, "epoch", None)   # a resumed run may have rewritten this epoch's snapshot
+        self._snapshots = {k: v for k, v in self._snapshots.items() if k[1] != epoch}
         self.mark_stale()
 
     def _training_state_changed(self, _value: str) -> None:
@@ -160,7 +163,8 @@ class EvaluationTab(InspectTab):
         self.show_content()
         if self._result_for is not loaded:
             self.result = None
-        self._load_epochs()
+        self._load_epochs(new_model=loaded is not self._model_seen)
+        self._model_seen = loaded
         live = self.state.training_state == "running"
         if self.result is None and not self.busy and not live and self._can_evaluate():
             self.evaluate()
@@ -190,8 +194,9 @@ class EvaluationTab(InspectTab):
         def work(progress, should_stop):
             from studio.core.evaluate import evaluate
 
-            return evaluate(loaded.model, split, tuple(loaded.input_shape), loaded.mean, loaded.std,
-                            progress=progress, should_stop=should_stop, num_classes=len(loaded.classes))
+            with inspect_lock:   # another tab's hooks on this model must not see these batches
+                return evaluate(loaded.model, split, tuple(loaded.input_shape), loaded.mean, loaded.std,
+                                progress=progress, should_stop=should_stop, num_classes=len(loaded.classes))
 
         def done(result) -> None:
             if result.cancelled:
@@ -204,7 +209,7 @@ class EvaluationTab(InspectTab):
         self.start(f"Evaluating on {len(split):,} test images…", work, done)
 
     # -- epochs ----------------------------------------------------------------------------------
-    def _load_epochs(self) -> None:
+    def _load_epochs(self, new_model: bool = False) -> None:
         epochs: list[int] = []
         if self.state.run_dir is not None:
             from studio.core.runs import epoch_records, read_epoch_snapshots
@@ -214,7 +219,17 @@ class EvaluationTab(InspectTab):
                 self._epoch_records = {int(r["epoch"]): r for r in epoch_records(Path(self.state.run_dir))}
             except Exception:  # noqa: BLE001 - the loss line is a nicety; the matrix still shows
                 self._epoch_records = {}
-        self.epochs.set_epochs(epochs, getattr(self.state.model, "epoch", None))
+        self.epochs.set_epochs(epochs, getattr(self.state.model, "epoch", None), new_model=new_model)
+
+    @guarded
+    def _dataset_note(self) -> str:
+        """A warning when the test images are not from the data the model was trained on."""
+        checkpoint = getattr(self.state.model, "checkpoint", None) or {}
+        trained_on = (checkpoint.get("config") or {}).get("dataset")
+        bundle = self.state.dataset
+        if trained_on and bundle is not None and trained_on != bundle.name:
+            return f" &nbsp; <span style='color:#b00020'>(trained on {trained_on}, tested on {bundle.name})</span>"
+        return ""
 
     def _epoch_selected(self, epoch: int) -> None:
         self._display()
@@ -240,7 +255,8 @@ class EvaluationTab(InspectTab):
             n = int(self.cm.sum())
             self.summary.setText(f"<b>Accuracy</b> {self.result.accuracy:.2%} &nbsp; <b>Loss</b> "
                                  f"{self.result.loss:.4f} &nbsp; on {n:,} test images (current model"
-                                 + (f", epoch {loaded.epoch})" if getattr(loaded, "epoch", 0) else ")"))
+                                 + (f", epoch {loaded.epoch})" if getattr(loaded, "epoch", 0) else ")")
+                                 + self._dataset_note())
         elif epoch is not None:
             try:
                 cm = self._snapshot_cm(epoch)
@@ -263,6 +279,7 @@ class EvaluationTab(InspectTab):
         if self.cell is not None:
             self.show_cell(*self.cell)
 
+    @guarded
     def _draw_matrix(self, *_args) -> None:
         if self.cm is None:
             return
@@ -320,6 +337,7 @@ class EvaluationTab(InspectTab):
             self.show_cell(*cell)
 
     # -- images -----------------------------------------------------------------------------------
+    @guarded
     def show_cell(self, true: int, pred: int) -> None:
         """Show the test images of one (true, predicted) cell, most confident first."""
         classes = self._classes()
@@ -345,6 +363,7 @@ class EvaluationTab(InspectTab):
         self.cell_label.setText(f"<b>True {classes[true]}, predicted {classes[pred]}</b> ({verdict}): "
                                 f"{len(idx)} images, the most confident first (caption: the model's confidence).")
 
+    @guarded
     def _fill_prediction_grid(self, *_args) -> None:
         r = self.result
         if r is None or self.state.dataset is None:
@@ -357,7 +376,11 @@ class EvaluationTab(InspectTab):
             keep = r.y_true != r.y_pred
         elif self.grid_filter.currentIndex() == 2:
             keep = r.y_true == r.y_pred
-        idx = np.flatnonzero(keep)[:GRID_LIMIT]
+        # A fixed random sample, like one shuffled test batch in seed 000 (splits are often sorted by class).
+        idx = np.flatnonzero(keep)
+        if len(idx) > GRID_LIMIT:
+            idx = idx[np.sort(np.random.default_rng(0).choice(len(idx), GRID_LIMIT, replace=False))]
+            idx = idx[np.random.default_rng(1).permutation(GRID_LIMIT)]
         self.grid_images = idx
         split = self.state.dataset.test
         captions, colours, tips = [], [], []

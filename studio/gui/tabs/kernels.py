@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from studio.gui.tabs._inspect_common import EpochSlider, InspectTab
+from studio.gui.tabs._inspect_common import EpochSlider, InspectTab, guarded
 from studio.gui.widgets.heatmap import DIVERGING, ColorBar, colorize
 from studio.gui.widgets.tile_grid import TileGrid
 
@@ -34,7 +34,9 @@ class KernelsTab(InspectTab):
         self.rgb_mode = False
         self._first_rgb = False
         self._note = ""
+        self._auto_size = True
         self._layers: list[str] = []
+        self._model_seen = None
         self._snapshots: dict[tuple[str, int], dict] = {}
         self._build_ui()
         state.modelChanged.connect(self.mark_stale)
@@ -77,7 +79,7 @@ class KernelsTab(InspectTab):
         top.addWidget(self.zoom)
         body = QHBoxLayout()
         body.addWidget(self.grid, 1)
-        body.addWidget(self.colorbar)
+        body.addWidget(self.colorbar, 0, Qt.AlignmentFlag.AlignTop)
         lay = QVBoxLayout(self.content)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
@@ -90,8 +92,12 @@ class KernelsTab(InspectTab):
         self._snapshots.clear()
         self.mark_stale()
 
-    def _epoch_ended(self, _event) -> None:
-        self.mark_stale()   # a new snapshot is on disk; the slider follows it when at the end
+    def _epoch_ended(self, event) -> None:
+        # A new snapshot is on disk (a resumed run may have rewritten this epoch's); the slider
+        # follows it when it sits at the newest epoch.
+        epoch = getattr(event, "epoch", None)
+        self._snapshots = {k: v for k, v in self._snapshots.items() if k[1] != epoch}
+        self.mark_stale()
 
     def refresh(self) -> None:
         loaded = self.state.model
@@ -114,7 +120,8 @@ class KernelsTab(InspectTab):
         if current in self._layers:
             self.layer_box.setCurrentIndex(self._layers.index(current))
         self.layer_box.blockSignals(False)
-        self.epochs.set_epochs(self._run_epochs(), getattr(loaded, "epoch", None))
+        new_model, self._model_seen = loaded is not self._model_seen, loaded
+        self.epochs.set_epochs(self._run_epochs(), getattr(loaded, "epoch", None), new_model=new_model)
         self._render_layer()
 
     def _run_epochs(self) -> list[int]:
@@ -138,15 +145,18 @@ class KernelsTab(InspectTab):
         return self._snapshots[key]
 
     # -- what is shown -----------------------------------------------------------------------
+    @guarded
     def _layer_changed(self, _index: int) -> None:
         self.channel.blockSignals(True)
         self.channel.setValue(0)
         self.channel.blockSignals(False)
+        self._auto_size = True
         self._render_layer()
 
     def selected_layer(self) -> str | None:
         return self.layer_box.currentData()
 
+    @guarded
     def _render_layer(self, *_args) -> None:
         name = self.selected_layer()
         if name is None or self.state.model is None:
@@ -177,6 +187,7 @@ class KernelsTab(InspectTab):
         self.channel.setMaximum(max(0, self.weights.shape[1] - 1))
         self._render()
 
+    @guarded
     def _render(self, *_args) -> None:
         w = self.weights
         if w is None:
@@ -200,6 +211,9 @@ class KernelsTab(InspectTab):
             self.colorbar.set_range(-m, m, title="weight")
             self.colorbar.show()
             scale = f"one colour scale for the layer, ±{m:.3g}"
+        if self._auto_size:   # a new layer: pick a tile size for its filter count; the slider overrides
+            self._auto_size = False
+            self.zoom.setValue(96 if out <= 16 else 72 if out <= 64 else 48 if out <= 256 else 32)
         self.grid.set_tiles(images, captions=[str(i) for i in range(out)], tooltips=self._tooltip)
         shown = "colour tiles" if self.rgb_mode else f"input channel {min(self.channel.value(), cin - 1)}"
         self.info.setText(f"{self._note}  {out} filters, {cin} input channel(s), {kh}×{kw}; {shown}; "

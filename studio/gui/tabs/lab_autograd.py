@@ -59,6 +59,7 @@ class AutogradSection(QWidget):
         self.grad_table.verticalHeader().hide()
         self.grad_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.grad_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.grad_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.grad_table.setFont(mono_font())
         formula = QLabel(ca.HAND_FORMULA)
         formula.setFont(mono_font(-0.5))
@@ -77,10 +78,11 @@ class AutogradSection(QWidget):
         ll.addLayout(row("torch.manual_seed", self.seed_spin, "samples n", self.samples_spin,
                          "features m", self.features_spin))
         ll.addWidget(self.loss_label)
-        ll.addWidget(self.grad_table, 1)
+        ll.addWidget(self.grad_table)
         ll.addWidget(formula)
         ll.addWidget(self.grad_summary)
         ll.addWidget(note)
+        ll.addStretch(1)
 
         # logistic curve fit
         self.lr_spin = _dspin(0.0001, 5.0, 0.05, 4, 0.01)
@@ -98,7 +100,7 @@ class AutogradSection(QWidget):
         self.fit_message = MessageLine()
         self.curve_plot = make_plot("f(x) = L / (1 + e^(−k(x − x0)))", "x", "y")
         self.loss_plot = make_plot("MSE loss", "epoch", "loss")
-        self.scatter = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(31, 119, 180, 150), pen=None, name="noisy data")
+        self.scatter = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(31, 119, 180, 150), pen=None)
         self.true_curve = pg.PlotDataItem(pen=pg.mkPen("#2ca02c", width=2, style=Qt.PenStyle.DashLine))
         self.fit_curve = pg.PlotDataItem(pen=pg.mkPen("#d62728", width=2.5))
         legend = self.curve_plot.addLegend(offset=(10, 10), labelTextColor="#202020")
@@ -163,6 +165,9 @@ class AutogradSection(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.grad_table.setItem(i, j, item)
         self.loss_label.setText(f"loss = {g.loss:.4f} (sum over {len(g.y_true)} samples)")
+        rows_h = sum(self.grad_table.rowHeight(i) for i in range(len(names)))
+        table_h = self.grad_table.horizontalHeader().sizeHint().height() + rows_h + 2 * self.grad_table.frameWidth() + 4
+        self.grad_table.setMaximumHeight(table_h)
         if g.max_abs_diff <= 1e-4 * max(1.0, max(abs(v) for v in auto)):
             self.grad_summary.ok(f"✓ autograd and the formula agree (largest difference {g.max_abs_diff:.1e}, "
                                  "float32 rounding).")
@@ -184,7 +189,8 @@ class AutogradSection(QWidget):
         f = self.fit
         self.scatter.setData(f.x.numpy(), f.y_noisy.numpy())
         xs = np.linspace(0, 10, 200)
-        self.true_curve.setData(xs, ca.logistic(torch.tensor(xs, dtype=torch.float32), *ca.LogisticFit.TRUE).numpy())
+        true_y = ca.logistic(torch.tensor(xs, dtype=torch.float32), *ca.LogisticFit.TRUE)
+        self.true_curve.setData(xs, true_y.numpy())
         self.log_text.clear()
         self.fit_message.clear_message()
         self._draw_fit()
@@ -214,8 +220,9 @@ class AutogradSection(QWidget):
             self.log_text.appendPlainText("\n".join(lines))
         if f.diverged:
             self.stop()
-            self.fit_message.error(f"The loss stopped being a finite number at epoch {f.epoch - 1}: the "
-                                   "learning rate is too large for this problem. Lower it and press Reset.")
+            self.fit_message.error(f"Gradient descent blew up at epoch {f.epoch}: the loss or the parameters "
+                                   "are no longer finite numbers, so the learning rate is too large. Lower it "
+                                   "(the lecture uses 0.05).")
         elif f.epoch >= self.epochs_spin.value():
             self.stop()
             self.log_text.appendPlainText(f.params_line())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QBoxLayout, QButtonGroup, QComboBox, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QRadioButton, QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout,
+                               QPushButton, QRadioButton, QScrollArea, QSpinBox, QVBoxLayout,
                                QWidget)
 
 from studio.core import convlab
@@ -30,6 +30,11 @@ def _spin(lo: int, hi: int, value: int, tip: str = "") -> QSpinBox:
     s.setValue(value)
     s.setToolTip(tip)
     return s
+
+
+def _paren(text: str) -> str:
+    """-1 -> (−1), so '4·(−1)' reads as a product."""
+    return f"(−{text[1:]})" if text.startswith("-") else text
 
 
 def _resize(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -153,7 +158,7 @@ class ConvSection(QWidget):
         fl.addStretch(1)
 
         # stepper
-        self.reset_button = QPushButton("⏮ First")
+        self.reset_button = QPushButton("|◀ First")
         self.prev_button = QPushButton("◀ Previous")
         self.next_button = QPushButton("Next ▶")
         self.play_button = QPushButton("Play")
@@ -270,10 +275,8 @@ class ConvSection(QWidget):
             self.load_example(self.example_combo.currentData())
 
     def _on_settings_changed(self, *_args) -> None:
-        if self._loading:
-            return
-        self.padding_spin.setEnabled(self.padding_combo.currentText() == "number")
-        self._recompute()
+        if not self._loading:
+            self._recompute()
 
     def _on_size_changed(self, *_args) -> None:
         if self._loading:
@@ -341,6 +344,7 @@ class ConvSection(QWidget):
         return group * per_group + min(self.slice_view_spin.value(), per_group - 1)
 
     def _recompute(self) -> None:
+        self.padding_spin.setEnabled(self.padding_combo.currentText() == "number")
         self._set_view_ranges()
         s = self.settings()
         self._update_formula(s)
@@ -452,7 +456,7 @@ class ConvSection(QWidget):
         fmt = convlab.format_number
         by_channel: dict[int, list[str]] = {}
         for t, v, w in zip(step.taps, step.values, step.weights):
-            by_channel.setdefault(t[0], []).append(f"{fmt(v)}·{fmt(w)}")
+            by_channel.setdefault(t[0], []).append(f"{_paren(fmt(v))}·{_paren(fmt(w))}")
         if len(by_channel) == 1:
             terms = " + ".join(next(iter(by_channel.values())))
         else:

@@ -85,7 +85,7 @@ class ParamsSection(QWidget):
         left.addWidget(self.module_text, 1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        left_widget.setFixedWidth(400)
+        left_widget.setFixedWidth(420)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)

@@ -36,8 +36,7 @@ SAMPLES = ("chelsea.png", "coffee.png", "astronaut.png", "horse.png", "rocket.jp
 MAX_SIDE = 1024            # dropped photos are shrunk to this on the long side
 MAX_GRID = 15              # larger kernels are shown as a heat map only
 SYNC_MACS = 60_000_000     # filters cheaper than this run at once in the GUI thread
-LOOP_SIZES = (("128 px copy (about a second)", 128), ("256 px copy (a few seconds)", 256),
-              ("full size (slow)", 0))
+LOOP_SIZES = (("loop on a 128 px copy", 128), ("loop on a 256 px copy", 256), ("loop on the full photo", 0))
 
 
 class PhotoSection(QWidget):
@@ -109,10 +108,10 @@ class PhotoSection(QWidget):
         self.pool_kind.addItem("max pooling (F.max_pool2d)", "max")
         self.pool_kind.addItem("average pooling (F.avg_pool2d)", "avg")
         self.pool_k = QSpinBox()
-        self.pool_k.setRange(1, 64)
+        self.pool_k.setRange(1, 512)
         self.pool_k.setValue(8)
         self.pool_s = QSpinBox()
-        self.pool_s.setRange(1, 64)
+        self.pool_s.setRange(1, 512)
         self.pool_s.setValue(8)
         self.pool_label = QLabel()
         self.pool_label.setWordWrap(True)
@@ -152,6 +151,8 @@ class PhotoSection(QWidget):
         right.addLayout(side, 1, 1)
         right.setRowStretch(0, 3)
         right.setRowStretch(1, 2)
+        right.setColumnStretch(0, 1)
+        right.setColumnStretch(1, 1)
 
         lay = QHBoxLayout(self)
         lay.addWidget(left_widget)
@@ -313,9 +314,9 @@ class PhotoSection(QWidget):
             return            # an older request finished after a newer one started
         self._filter_task = None
         self._result = out
-        mode = "convolution" if self.flip_check.isChecked() else "cross-correlation"
+        flipped = " (kernel flipped)" if self.flip_check.isChecked() else ""
         k = self._kernel.shape
-        self.result_view.set_data(out, title=f"F.conv2d {mode}, {k[0]}×{k[1]} kernel → "
+        self.result_view.set_data(out, title=f"F.conv2d{flipped}, {k[0]}×{k[1]} kernel → "
                                              f"{out.shape[1]}×{out.shape[0]}")
         self._update_pool()
 

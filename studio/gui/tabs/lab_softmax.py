@@ -41,7 +41,7 @@ class SoftmaxSection(QWidget):
         self.logits_grid = HeatmapGrid(cell_width=62, cell_height=30)
         self.exp_grid = HeatmapGrid(editable=False, cell_width=62, cell_height=30)
         self.probs_grid = HeatmapGrid(editable=False, cell_width=62, cell_height=30)
-        self.formula = QLabel("softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ        loss = −log(p_c), c = the true class")
+        self.formula = QLabel("softmax(x)_i = e^x_i / Σ_j e^x_j        loss = −log(p_c), c = the true class")
         self.formula.setFont(mono_font())
         self.sum_label = QLabel()
         self.sum_label.setFont(mono_font(-0.5))
@@ -66,10 +66,14 @@ class SoftmaxSection(QWidget):
         self.lecture_points = pg.ScatterPlotItem([x for x, _ in finite], [y for _, y in finite], size=9,
                                                  brush=pg.mkBrush("#2ca02c"), pen=pg.mkPen("#1a5e1a"))
         self.nll_plot.addItem(self.lecture_points)
+        # Where each lecture label sits (x, y, anchor) so that none covers another or the curve.
+        places = {0.0: (0.025, 4.9, (0, 0.5)), 0.1: (0.12, 2.45, (0, 1)), 0.9: (0.9, 0.6, (1, 1)),
+                  1.0: (1.0, 0.15, (1, 1))}
         for x, y in ca.LECTURE_CE_POINTS:
             text = "p = 0 → ∞" if not np.isfinite(y) else f"p = {x:g} → {y:g}"
-            label = pg.TextItem(text, color="#1a5e1a", anchor=(0, 1) if x < 0.5 else (1, 1))
-            label.setPos(x + (0.02 if x < 0.5 else 0), min(y, 5.2) + 0.15 if np.isfinite(y) else 5.2)
+            px, py, anchor = places.get(x, (x, y, (0, 1)))
+            label = pg.TextItem(text, color="#1a5e1a", anchor=anchor)
+            label.setPos(px, py)
             self.nll_plot.addItem(label)
         self.current_point = pg.ScatterPlotItem(size=13, brush=pg.mkBrush("#ff8c00"), pen=pg.mkPen("#a35a00"))
         self.nll_plot.addItem(self.current_point)
@@ -163,4 +167,5 @@ class SoftmaxSection(QWidget):
         colours = [pg.mkBrush("#ff8c00") if i == r.target else pg.mkBrush("#1f77b4") for i in range(len(r.probs))]
         self.bars.setOpts(x=np.arange(len(r.probs)), height=r.probs, width=0.6, brushes=colours)
         self.bar_plot.setXRange(-0.6, len(r.probs) - 0.4, padding=0)
+        self.bar_plot.getPlotItem().getAxis("bottom").setTicks([[(i, str(i)) for i in range(len(r.probs))]])
         self.current_point.setData([p], [min(r.neg_log_p, 5.4)])

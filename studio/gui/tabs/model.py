@@ -18,16 +18,16 @@ from studio.gui.tabs._inspect_common import InspectTab, inspect_lock
 from studio.gui.widgets.block_diagram import Block, BlockDiagram, kind_of
 
 FORMULA = "W_out = (W_in − F + 2P)/S + 1"
-COLUMNS = ["Layer", "Type", "Output shape", "Parameters", "MACs", f"Output size: {FORMULA}", "Receptive field"]
+COLUMNS = ["Layer", "Type", "Output shape", "Parameters", "MACs", "Receptive field", f"Output size: {FORMULA}"]
 COLUMN_TIPS = [
     "The module's name inside the model",
     "The layer's class",
     "The shape of its output for one input image, as torchinfo prints it: [batch, channels, height, width]",
     "Learned numbers in this layer (weights and biases)",
     "Multiply-accumulate operations for one image",
+    "How many input pixels (per side) one output value of this layer can see (seed 000)",
     "Seed 001's formula with this layer's numbers: input width W_in, filter F, padding P, stride S "
     "(⌊ ⌋ = rounded down)",
-    "How many input pixels (per side) one output value of this layer can see (seed 000)",
 ]
 
 # Shapes and class counts of the built-in datasets, for showing a model before the data is loaded.
@@ -180,6 +180,7 @@ class ModelTab(InspectTab):
         self.rows: list[Any] = []
         self._shown_rows: list[int] = []
         self._block_rows: list[int | None] = []
+        self._summary_key = None
         self._build_ui()
         state.modelChanged.connect(self.mark_stale)
         state.configChanged.connect(self._config_changed)
@@ -250,12 +251,18 @@ class ModelTab(InspectTab):
             source = getattr(loaded, "source", "")
             note = f"Loaded model ({where}{', ' + source if source else ''}); input {_shape_text((1, *shape))}, " \
                    f"{len(loaded.classes)} classes."
+            key = (name, shape, len(loaded.classes), repr(sorted((loaded.model_options or {}).items())))
+            if key == self._summary_key and self.summary is not None:
+                self.subtitle.setText(note)   # a new epoch of the same architecture: same table
+                return
+            self._summary_key, self.summary = key, None
 
             def work(progress, should_stop):
                 return self._summarise(model, shape)
         else:
             name = self.state.config.model
             note = ""
+            self._summary_key = None
 
             def work(progress, should_stop):
                 model, shape, k, where = build_from_settings(self.state)
@@ -310,12 +317,12 @@ class ModelTab(InspectTab):
             indent = "    " * max(0, int(r.depth or 0) - 1) if show_all else ""
             rf = f"{r.receptive_field}×{r.receptive_field}" if r.receptive_field else ""
             values = [indent + r.name, r.type, format_shape(r.output_shape), format_count(r.params),
-                      human(r.macs) if r.macs else "", output_size_formula(r), rf]
+                      human(r.macs) if r.macs else "", rf, output_size_formula(r)]
             for c, v in enumerate(values):
                 item = QTableWidgetItem(v)
                 if c in (3, 4):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if c == 6 and r.jump:
+                if c == 5 and r.jump:
                     item.setToolTip(f"One step in this layer's output moves {r.jump} pixel(s) in the input.")
                 if not r.is_leaf:
                     item.setForeground(Qt.GlobalColor.darkGray)

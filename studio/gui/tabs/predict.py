@@ -15,17 +15,17 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QItemSelectionModel, Qt, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSlider, QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
 from studio.core.model_sources import load_source
 from studio.gui.tabs.predict_jobs import JobQueue
 from studio.gui.tabs.predict_model import ModelPicker
-from studio.gui.tabs.predict_views import (ROW_ROLE, CaptionedView, ResultsModel, overlay, sorting_proxy)
+from studio.gui.tabs.predict_detail import DetailPanel
+from studio.gui.tabs.predict_views import ROW_ROLE, ResultsModel, sorting_proxy
 from studio.gui.tabs.predict_work import (Detail, InputItem, ItemResult, expand_paths, explain_item,
                                           predict_items, private_copy, settings_for, write_csv)
 from studio.gui.tasks import Task, run_task
-from studio.gui.widgets.bar_chart import BarChart
 from studio.gui.widgets.drop_zone import DropZone, accepts_drag, paths_from_mime
 
 CHUNK = 16   # inputs per background job: rows fill in steadily and a new model is never kept waiting
@@ -122,61 +122,14 @@ class PredictTab(QWidget):
         left_layout.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignLeft)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
-        splitter.addWidget(self._detail_panel())
+        self.details = DetailPanel()
+        self.details.invertClicked.connect(self._invert_clicked)
+        self.details.centreToggled.connect(self._centre_toggled)
+        splitter.addWidget(self.details)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 5)
-        splitter.setSizes([330, 900])
+        splitter.setSizes([380, 880])
         return splitter
-
-    def _detail_panel(self) -> QWidget:
-        self.original_view = CaptionedView("Original")
-        self.network_view = CaptionedView("What the network sees")
-        self.cam_view = CaptionedView("Why: Grad-CAM")
-        views = QHBoxLayout()
-        for view in (self.original_view, self.network_view, self.cam_view):
-            views.addWidget(view, 1)
-
-        self.opacity = QSlider(Qt.Orientation.Horizontal)
-        self.opacity.setRange(0, 100)
-        self.opacity.setValue(50)
-        self.opacity.setMaximumWidth(180)
-        self.opacity.setToolTip("How strongly the saliency map covers the network's input")
-        self.opacity.valueChanged.connect(self._render_cam)
-        self.opacity_value = QLabel("50 %")
-        self.invert_box = QCheckBox("Invert (dark ink on light paper)")
-        self.invert_box.setToolTip("MNIST digits are light on black. Detected from the picture's border; "
-                                   "click to override for this picture.")
-        self.invert_box.clicked.connect(self._invert_clicked)
-        self.polarity_note = QLabel("")
-        self.centre_box = QCheckBox("Centre like MNIST")
-        self.centre_box.setChecked(True)
-        self.centre_box.setToolTip("Crop the ink, scale it into a 20×20 box and place it in 28×28 "
-                                   "with its centre of mass in the middle, as MNIST was made")
-        self.centre_box.toggled.connect(self._centre_toggled)
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Overlay opacity:"))
-        controls.addWidget(self.opacity)
-        controls.addWidget(self.opacity_value)
-        controls.addSpacing(16)
-        controls.addWidget(self.invert_box)
-        controls.addWidget(self.polarity_note)
-        controls.addSpacing(16)
-        controls.addWidget(self.centre_box)
-        controls.addStretch(1)
-
-        self.answer = QLabel("")
-        self.answer.setWordWrap(True)
-        self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.chart = BarChart(placeholder="Select a picture to see the network's answer")
-        panel = QWidget()
-        layout = QVBoxLayout(panel)
-        layout.setContentsMargins(6, 0, 0, 0)
-        layout.addLayout(views, 3)
-        layout.addLayout(controls)
-        layout.addWidget(self.answer)
-        layout.addWidget(self.chart, 2)
-        self._show_digit_controls()
-        return panel
 
     # ================================================================ model
 
@@ -202,7 +155,7 @@ class PredictTab(QWidget):
 
     def _model_loaded(self, loaded) -> None:
         self.model = loaded
-        self.settings = settings_for(loaded, centre=self.centre_box.isChecked())
+        self.settings = settings_for(loaded, centre=self.details.centre_box.isChecked())
         self.picker.show_loaded(loaded)
         self._show_digit_controls()
         self._predict_all()
@@ -210,7 +163,7 @@ class PredictTab(QWidget):
     def _model_failed(self, message: str, details: str) -> None:
         self.model = None
         self.picker.show_error(message)
-        self._show_detail_message("No model to answer: " + message)
+        self.details.show_message("No model to answer: " + message)
         self._update_status()
 
     @Slot()
@@ -319,7 +272,7 @@ class PredictTab(QWidget):
         self.table_model.removeRows(0, self.table_model.rowCount())
         self.detail, self.detail_index = None, None
         self.stack.setCurrentIndex(0)
-        self._show_detail_message("")
+        self.details.show_message("")
         if self.source is not None and self.model is None:
             self._source_chosen(self.source)   # a load the reset interrupted
         self._update_status()
@@ -415,7 +368,7 @@ class PredictTab(QWidget):
 
     def _request_detail(self, index: int) -> None:
         self.detail = None
-        self._show_detail_message("Working…" if self.model is not None else "")
+        self.details.show_message("Working…" if self.model is not None else "")
         if self.model is None or index >= len(self.items):
             return
         model, settings, item = self.model, self.settings, self.items[index]
@@ -426,58 +379,11 @@ class PredictTab(QWidget):
         if index != self.detail_index:
             return
         self.detail = detail
-        if detail.error:
-            self._show_detail_message(f"Can't use this file ({detail.error}): {detail.message}")
-            return
-        c, h, w = self.model.input_shape
-        size = detail.size
-        self.original_view.view.set_image(detail.original)
-        self.original_view.note.setText(f"{size[0]}×{size[1]} px" if size else "")
-        self.network_view.view.set_image(detail.network)
-        steps = [f"{c}×{h}×{w}"]
-        if detail.inverted:
-            steps.append("inverted")
-        if detail.centred:
-            steps.append("digit centred in 20×20")
-        self.network_view.note.setText(", ".join(steps))
-        self._render_cam()
-        self.chart.set_items(detail.topk)
-        name, p = detail.topk[0]
-        self.answer.setText(f"The network says <b>{_escape(name)}</b> with {p:.1%} probability.")
-        self._show_polarity(index, detail)
-
-    def _show_detail_message(self, text: str) -> None:
-        for view in (self.original_view, self.network_view, self.cam_view):
-            view.view.set_image(None, text if view is self.original_view else "")
-            view.note.setText("")
-        self.chart.clear()
-        self.answer.setText("")
-
-    @Slot()
-    def _render_cam(self) -> None:
-        self.opacity_value.setText(f"{self.opacity.value()} %")
-        detail = self.detail
-        if detail is None or detail.network is None:
-            return
-        if detail.cam is None:
-            self.cam_view.view.set_image(None, detail.cam_note)
-            self.cam_view.note.setText("")
-            return
-        self.cam_view.view.set_image(overlay(detail.network, detail.cam, self.opacity.value() / 100))
-        self.cam_view.note.setText(detail.cam_note)
-
-    # digit controls -----------------------------------------------------------------------
+        self.details.show_detail(detail, self.model.input_shape, polarity_chosen=self.items[index].invert is not None)
 
     def _show_digit_controls(self) -> None:
         single = self.model is not None and self.model.input_shape[0] == 1
-        self.invert_box.setVisible(single)
-        self.polarity_note.setVisible(single)
-        self.centre_box.setVisible(bool(self.settings and self.settings.digit))
-
-    def _show_polarity(self, index: int, detail: Detail) -> None:
-        self.invert_box.setChecked(detail.inverted)
-        chosen = self.items[index].invert is not None
-        self.polarity_note.setText("(your choice)" if chosen else "(auto-detected)")
+        self.details.set_digit_controls(single_channel=single, digit=bool(self.settings and self.settings.digit))
 
     @Slot(bool)
     def _invert_clicked(self, checked: bool) -> None:
@@ -522,8 +428,3 @@ class PredictTab(QWidget):
         """(name, result) of every input, in the order added."""
         return list(zip((item.name for item in self.items), self.results))
 
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(str(text))

@@ -188,5 +188,8 @@ class ModelPicker(QWidget):
 
 
 def _short_source(source: str) -> str:
+    """A checkpoint's file name (the full path is in the tooltip); other sources as they are."""
     text = str(source)
+    if text.endswith((".pt", ".pth", ".ckpt")):
+        text = Path(text).name
     return ("…" + text[-70:]) if len(text) > 72 else text

@@ -7,7 +7,9 @@ import math
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from studio.gui.widgets.bar_chart import format_probability
 
 # The "jet" map Grad-CAM papers use: blue (ignored) -> red (decisive).
 _JET = np.array([[0, 0, 128], [0, 0, 255], [0, 255, 255], [255, 255, 0], [255, 0, 0], [128, 0, 0]], np.float32)
@@ -17,6 +19,8 @@ JET_LUT = np.stack([np.interp(np.linspace(0, 1, 256), _JET_AT, _JET[:, c]) for c
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 COLUMNS = ("File", "Prediction", "Confidence")
+REASONS = {"empty": "empty file", "not-an-image": "not an image", "truncated": "truncated", "too-large": "too large",
+           "unsupported": "unsupported", "unreadable": "unreadable"}   # ImageDecodeError.reason, in short words
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
@@ -45,19 +49,36 @@ def to_qimage(image: np.ndarray) -> QImage:
 
 
 class ImageView(QWidget):
-    """Paints an image scaled to fit, keeping its aspect; small images keep crisp pixels."""
+    """A titled image with a caption, scaled to fit and kept together in the middle of the cell.
 
-    def __init__(self, parent=None):
+    Small images (a 28x28 network input) are enlarged with nearest neighbour: their pixels
+    are what the network sees, and smoothing them would show something else.
+    """
+
+    def __init__(self, title: str = "", parent=None):
         super().__init__(parent)
+        self._title = title
         self._image: QImage | None = None
         self._text = ""
+        self._caption = ""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(120, 120)
+        self.setMinimumSize(140, 160)
 
     def set_image(self, image: np.ndarray | None, text: str = "") -> None:
+        """Show `image`, or when it is None the message `text` in its place."""
         self._image = None if image is None else to_qimage(image)
         self._text = text
         self.update()
+
+    def set_caption(self, text: str) -> None:
+        self._caption = text
+        self.update()
+
+    def caption(self) -> str:
+        return self._caption
+
+    def message(self) -> str:
+        return self._text
 
     def has_image(self) -> bool:
         return self._image is not None
@@ -66,45 +87,47 @@ class ImageView(QWidget):
         return self._image
 
     def sizeHint(self) -> QSize:
-        return QSize(240, 240)
+        return QSize(260, 300)
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt name
         painter = QPainter(self)
-        frame = self.palette().color(QPalette.ColorRole.Mid)
+        palette = self.palette()
+        line = self.fontMetrics().height()
+        title_h = line + 6 if self._title else 0
+        caption_h = 2 * line + 6 if self._caption else 0
         if self._image is None or self._image.isNull():
-            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(self.rect().adjusted(6, 6, -6, -6),
+            self._draw_title(painter, 0, title_h)
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect().adjusted(8, title_h, -8, -8),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._text)
             painter.end()
             return
         w, h = self._image.width(), self._image.height()
-        scale = min(self.width() / w, self.height() / h)
-        target = QRectF((self.width() - w * scale) / 2, (self.height() - h * scale) / 2, w * scale, h * scale)
-        # Nearest neighbour when enlarging a small input: its pixels are what the network sees.
+        scale = max(1e-3, min(self.width() / w, (self.height() - title_h - caption_h) / h))
+        top = (self.height() - (title_h + h * scale + caption_h)) / 2
+        self._draw_title(painter, top, title_h)
+        target = QRectF((self.width() - w * scale) / 2, top + title_h, w * scale, h * scale)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 2)
         painter.drawImage(target, self._image)
-        painter.setPen(frame)
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
         painter.drawRect(target.adjusted(0, 0, -1, -1))
+        if self._caption:
+            painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+            painter.drawText(QRectF(4, target.bottom() + 4, self.width() - 8, caption_h),
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                             self._caption)
         painter.end()
 
-
-class CaptionedView(QWidget):
-    """An ImageView with a title above and a one-line note below."""
-
-    def __init__(self, title: str, parent=None):
-        super().__init__(parent)
-        self.title = QLabel(f"<b>{title}</b>")
-        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.view = ImageView()
-        self.note = QLabel("")
-        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.note.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(3)
-        layout.addWidget(self.title)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.note)
+    def _draw_title(self, painter: QPainter, top: float, height: int) -> None:
+        if not self._title:
+            return
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(QRectF(0, top, self.width(), height), Qt.AlignmentFlag.AlignCenter, self._title)
+        font.setBold(False)
+        painter.setFont(font)
 
 
 class ResultsModel(QStandardItemModel):
@@ -138,7 +161,7 @@ class ResultsModel(QStandardItemModel):
             label.setForeground(self.item(row, 0).foreground())
             return
         if result.error:
-            label.setText(f"can't use: {result.error}")
+            label.setText("✗ " + REASONS.get(result.error, result.error))
             label.setToolTip(result.message)
             label.setForeground(QColor(200, 40, 40))
             label.setData("~" + result.error, SORT_ROLE)   # errors sort after every class name
@@ -149,7 +172,7 @@ class ResultsModel(QStandardItemModel):
         label.setToolTip(", ".join(f"{n} {p:.1%}" for n, p in result.topk))
         label.setForeground(self.item(row, 0).foreground())
         label.setData(result.label.lower(), SORT_ROLE)
-        conf.setText(f"{result.confidence:.1%}" if not math.isnan(result.confidence) else "")
+        conf.setText(format_probability(result.confidence) if not math.isnan(result.confidence) else "")
         conf.setData(float(result.confidence), SORT_ROLE)
         conf.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 

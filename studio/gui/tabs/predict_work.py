@@ -115,6 +115,17 @@ def _walk_images(folder: Path):
                 yield Path(root) / name
 
 
+def decode(item: InputItem):
+    """decode_image, after making sure a path is a plain file: opening a named pipe or a
+    device would block the worker (and every job queued behind it) forever."""
+    if item.path is not None:
+        path = Path(item.path)
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise ImageDecodeError(f"{path.name} is not a regular file (a pipe, socket or device).",
+                                   "unreadable", str(path))
+    return decode_image(item.source)
+
+
 # ---------------------------------------------------------------- model
 
 def private_copy(loaded):
@@ -152,7 +163,7 @@ def predict_items(loaded, items: list[InputItem], settings: Settings, should_sto
         if should_stop():
             break
         try:
-            image = decode_image(item.source)
+            image = decode(item)
         except ImageDecodeError as exc:
             results[i] = ItemResult(error=exc.reason, message=str(exc))
             continue
@@ -192,7 +203,7 @@ def _topk(row: np.ndarray, classes, k: int) -> list[tuple[str, float]]:
 def explain_item(loaded, item: InputItem, settings: Settings, *, saliency: bool = True) -> Detail:
     """Everything the detail view shows for one input."""
     try:
-        image = decode_image(item.source)
+        image = decode(item)
     except ImageDecodeError as exc:
         return Detail(None, None, [], None, error=exc.reason, message=str(exc))
     prepared = _prepare(loaded, image, item, settings)

@@ -4,11 +4,12 @@ One code path draws everything. A run's numbers live in a RunHistory, fed batch 
 (dicts of numpy arrays) and epoch records (dicts shaped like metrics.jsonl lines). A live run
 feeds it from the worker's signals; a past run feeds it from studio.core.runs.read_metrics,
 converted to the very same packets and records. A timer redraws the curves from the history
-at about 15 Hz, only when something changed and the tab is visible: never once per batch.
+at 10 Hz, only when something changed and the tab is visible: never once per batch.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QSplitter, QV
 
 from studio.gui.widgets.metric_plot import PALETTE, GrowingBuffer, MetricPlot
 
-REDRAW_INTERVAL_MS = 66        # ~15 Hz: smooth to the eye, cheap for a 2-core machine
+REDRAW_INTERVAL_MS = 100       # 10 Hz: smooth enough to the eye, cheap enough for a 2-core machine
 SMOOTHING = 0.95               # EMA factor of the smoothed batch loss (TensorBoard-style, bias-corrected)
 OVERFIT_GAP = 0.05             # train minus test accuracy that earns a hint about overfitting
 
@@ -114,6 +115,15 @@ class RunHistory:
         self.batches.truncate(int(np.searchsorted(self.batches.column("epoch"), done, side="right")))
         self.epochs.truncate(int(np.searchsorted(self.epochs.column("epoch"), done, side="right")))
 
+    def label(self) -> str:
+        """A short legend label: a renamed run keeps its name; a default name becomes time + what differs."""
+        match = re.match(r"^\d{8}-(\d{2})(\d{2})(\d{2})-", self.name)
+        if not match:
+            return self.name
+        cfg = self.config
+        return (f"{':'.join(match.groups())} {cfg.get('model', '?')}, {cfg.get('optimizer', '?')} "
+                f"lr {cfg.get('lr', '?')}, batch {cfg.get('batch_size', '?')}")
+
     def epoch_records(self) -> list[dict]:
         return [{k: float(self.epochs.column(k)[i]) for k in EPOCH_COLUMNS} for i in range(len(self.epochs))]
 
@@ -128,7 +138,8 @@ class RunHistory:
         total_time = float(np.nansum(e.column("epoch_time")))
         status = (self.fit_end or {}).get("status", "")
         head = {"done": "Finished", "stopped": "Stopped", "failed": "Failed"}.get(status, "So far")
-        text = (f"<b>{head}</b> after {int(e.column('epoch')[last])} epochs ({total_time:.1f} s of training). "
+        epochs = int(e.column("epoch")[last])
+        text = (f"<b>{head}</b> after {epochs} epoch{'s' if epochs != 1 else ''} ({total_time:.1f} s of training). "
                 f"Final: train accuracy <b>{100 * train_acc:.2f}%</b>, test accuracy <b>{100 * test_acc:.2f}%</b>, "
                 f"train loss {e.column('train_loss')[last]:.4f}, test loss {e.column('test_loss')[last]:.4f}. "
                 f"Best test accuracy {100 * e.column('test_acc')[best]:.2f}% at epoch {int(e.column('epoch')[best])}.")
@@ -151,7 +162,7 @@ class TrainingTab(QWidget):
         self.state = state
         self.histories: list[RunHistory] = []
         self.compare_mode = False
-        self._dirty = False
+        self._dirty = self._dirty_batches = self._dirty_epochs = False
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_INTERVAL_MS)
@@ -161,11 +172,13 @@ class TrainingTab(QWidget):
     def _build(self) -> None:
         self.plots = {
             "loss": MetricPlot("Loss", "cross-entropy"),
-            "accuracy": MetricPlot("Accuracy", "%"),
+            "accuracy": MetricPlot("Accuracy", "%", legend_corner="bottom"),
             "lr": MetricPlot("Learning rate", "lr"),
             "time": MetricPlot("Epoch time", "seconds"),
         }
-        self.plots["accuracy"].setYRange(0, 100)
+        self.plots["accuracy"].set_y_mode("fixed", 0, 100)
+        for key in ("loss", "lr", "time"):
+            self.plots[key].set_y_mode("sticky", include_zero=True)
         grid_widget = QWidget()
         grid = QGridLayout(grid_widget)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -213,6 +226,7 @@ class TrainingTab(QWidget):
         self._timer.stop()
         for plot in self.plots.values():
             plot.clear_curves()
+            plot.auto_x()
         self.histories = []
         self.compare_mode = False
         self.log_view.clear()
@@ -228,7 +242,7 @@ class TrainingTab(QWidget):
             history = self._add_history(RunHistory(name))
         self.title.setText(f"Training: {name}")
         self.summary.hide()
-        self._dirty = True
+        self._mark_dirty(batches=True, epochs=True)
         self._timer.start()
         return history
 
@@ -245,6 +259,7 @@ class TrainingTab(QWidget):
             if status.get("status") in ("done", "stopped", "failed"):
                 history.fit_end = {"status": status["status"], "reason": status.get("reason", "")}
         self._add_history(history)
+        self.set_epoch_span(self._planned_epochs(history))
         for record in history.epoch_records():
             self.log(epoch_line(record))
         self.title.setText(f"Run: {run_dir.name}")
@@ -266,9 +281,21 @@ class TrainingTab(QWidget):
             best = history.epochs.column("test_acc")
             best_text = f"{100 * np.nanmax(best):.2f}%" if len(best) else "no epochs"
             self.log(f"{history.name}: {len(history.epochs)} epochs, best test accuracy {best_text}")
+        self.set_epoch_span(max(self._planned_epochs(h) for h in self.histories) if self.histories else 1)
         self.title.setText(f"Comparing {len(run_dirs)} runs: solid lines test, dashed lines train")
         self.redraw(force=True)
         return self.histories
+
+    def set_epoch_span(self, epochs: int) -> None:
+        """Every plot's x axis spans the whole run from the start: the curves fill it in, the axis stays put."""
+        for plot in self.plots.values():
+            plot.set_x_span(0, max(1, epochs))
+
+    @staticmethod
+    def _planned_epochs(history: RunHistory) -> int:
+        planned = int((history.fit_start or {}).get("epochs", 0) or history.config.get("epochs", 0) or 0)
+        done = int(history.epochs.column("epoch").max()) if len(history.epochs) else 0
+        return max(planned, done, 1)
 
     def _add_history(self, history: RunHistory) -> RunHistory:
         self.histories.append(history)
@@ -290,9 +317,10 @@ class TrainingTab(QWidget):
             p["time"].add_curve(f"{i}:time", color=PALETTE[4], width=2, symbol="s")
             return
         color = PALETTE[i % len(PALETTE)]
-        p["loss"].add_curve(f"{i}:test_loss", color=color, width=2, symbol="o", name=history.name)
+        label = history.label()
+        p["loss"].add_curve(f"{i}:test_loss", color=color, width=2, symbol="o", name=label)
         p["loss"].add_curve(f"{i}:train_loss", color=color, width=1.5, dash=True)
-        p["accuracy"].add_curve(f"{i}:test_acc", color=color, width=2, symbol="o", name=history.name)
+        p["accuracy"].add_curve(f"{i}:test_acc", color=color, width=2, symbol="o", name=label)
         p["accuracy"].add_curve(f"{i}:train_acc", color=color, width=1.5, dash=True)
         p["lr"].add_curve(f"{i}:lr", color=color, width=2)
         p["time"].add_curve(f"{i}:time", color=color, width=2, symbol="s")
@@ -308,6 +336,7 @@ class TrainingTab(QWidget):
         if history is None:
             return
         history.start(record)
+        self.set_epoch_span(int(record.get("epochs", 1) or 1))
         cfg = record.get("config") or {}
         self.log(f"Training {cfg.get('model', '?')} on {cfg.get('dataset', '?')}: {record.get('train_size', 0):,} "
                  f"train / {record.get('test_size', 0):,} test images, {record.get('num_params', 0):,} parameters, "
@@ -321,13 +350,13 @@ class TrainingTab(QWidget):
     def add_batches(self, packet: dict) -> None:
         if self.live is not None:
             self.live.add_batches(packet)
-            self._dirty = True
+            self._mark_dirty(batches=True)
 
     def add_epoch(self, record: dict) -> None:
         if self.live is not None:
             self.live.add_epoch(record)
             self.log(epoch_line(record))
-            self._dirty = True
+            self._mark_dirty(epochs=True)
 
     def fit_ended(self, record: dict) -> None:
         history = self.live
@@ -359,26 +388,41 @@ class TrainingTab(QWidget):
         self.redraw()
 
     def redraw(self, force: bool = False) -> None:
-        """Hand every curve its whole history (setData on array views); cheap, so a timer can do it."""
+        """Hand the changed curves their whole history (setData on array views); cheap, so a timer can do it.
+
+        Between epochs only batch data arrives, so only the loss and learning-rate plots are touched;
+        a plot whose curves were not given new data is not repainted.
+        """
         if not (self._dirty or force):
             return
         if not force and not self.isVisible():
             return  # redrawn in showEvent: no work for a hidden tab
-        self._dirty = False
+        batches, epochs = self._dirty_batches or force, self._dirty_epochs or force
+        self._dirty = self._dirty_batches = self._dirty_epochs = False
         self.redraw_count += 1
         p = self.plots
         for i, h in enumerate(self.histories):
             b, e = h.batches, h.epochs
-            ex = e.column("epoch")
-            if p["loss"].has_curve(f"{i}:batch"):
-                p["loss"].set_data(f"{i}:batch", b.column("x"), b.column("loss"))
-                p["loss"].set_data(f"{i}:smooth", b.column("x"), b.column("smooth"))
-            p["loss"].set_data(f"{i}:train_loss", ex, e.column("train_loss"))
-            p["loss"].set_data(f"{i}:test_loss", ex, e.column("test_loss"))
-            p["accuracy"].set_data(f"{i}:train_acc", ex, 100 * e.column("train_acc"))
-            p["accuracy"].set_data(f"{i}:test_acc", ex, 100 * e.column("test_acc"))
-            p["lr"].set_data(f"{i}:lr", b.column("x"), b.column("lr"))
-            p["time"].set_data(f"{i}:time", ex, e.column("epoch_time"))
+            if batches:
+                if p["loss"].has_curve(f"{i}:batch"):
+                    p["loss"].set_data(f"{i}:batch", b.column("x"), b.column("loss"))
+                    p["loss"].set_data(f"{i}:smooth", b.column("x"), b.column("smooth"))
+                p["lr"].set_data(f"{i}:lr", b.column("x"), b.column("lr"))
+            if epochs:
+                ex = e.column("epoch")
+                p["loss"].set_data(f"{i}:train_loss", ex, e.column("train_loss"))
+                p["loss"].set_data(f"{i}:test_loss", ex, e.column("test_loss"))
+                p["accuracy"].set_data(f"{i}:train_acc", ex, 100 * e.column("train_acc"))
+                p["accuracy"].set_data(f"{i}:test_acc", ex, 100 * e.column("test_acc"))
+                p["time"].set_data(f"{i}:time", ex, e.column("epoch_time"))
+        touched = ("loss", "lr", "accuracy", "time") if epochs else ("loss", "lr")
+        for key in touched:
+            p[key].update_y_range()
+
+    def _mark_dirty(self, batches: bool = False, epochs: bool = False) -> None:
+        self._dirty = True
+        self._dirty_batches |= batches
+        self._dirty_epochs |= epochs
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-_ROW_GAP = 6
+_ROW_GAP = 4
 _PAD = 6
 
 
@@ -21,8 +21,7 @@ class BarChart(QWidget):
         super().__init__(parent)
         self._items: list[tuple[str, float]] = []
         self._placeholder = placeholder
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumHeight(60)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
 
     # ---------------------------------------------------------------- data
 
@@ -45,14 +44,16 @@ class BarChart(QWidget):
     # ---------------------------------------------------------------- geometry
 
     def _row_height(self) -> int:
-        return QFontMetrics(self.font()).height() + 8
+        return QFontMetrics(self.font()).height() + 6
 
     def sizeHint(self) -> QSize:
         rows = max(3, len(self._items))
         return QSize(320, 2 * _PAD + rows * (self._row_height() + _ROW_GAP))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(180, 60)
+        # Every row stays readable: the chart is never squeezed below its rows' height.
+        rows = max(3, len(self._items))
+        return QSize(180, 2 * _PAD + rows * (self._row_height() + _ROW_GAP))
 
     # ---------------------------------------------------------------- painting
 
@@ -68,7 +69,9 @@ class BarChart(QWidget):
         metrics = QFontMetrics(self.font())
         width = self.width() - 2 * _PAD
         label_w = min(max(metrics.horizontalAdvance(l) for l, _ in self._items) + 8, int(width * 0.42))
-        value_w = metrics.horizontalAdvance("100.0 %") + 8
+        bold = self.font()
+        bold.setBold(True)
+        value_w = max(QFontMetrics(bold).horizontalAdvance(t) for t in ("100.0 %", ">99.9 %", "<0.1 %")) + 12
         bar_w = max(10, width - label_w - value_w)
         row_h = min(self._row_height(), max(10, (self.height() - 2 * _PAD) // len(self._items) - _ROW_GAP))
         highlight = palette.color(QPalette.ColorRole.Highlight)
@@ -94,12 +97,15 @@ class BarChart(QWidget):
                 painter.drawRoundedRect(QRectF(x0, y + 2, max(2.0, bar_w * value), row_h - 4), 3, 3)
             painter.setPen(text_color)
             painter.drawText(QRectF(x0 + bar_w + 6, y, value_w, row_h),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, _percent(value))
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, format_probability(value))
             y += row_h + _ROW_GAP
         painter.end()
 
 
-def _percent(value: float) -> str:
-    if 0 < value < 0.001:
+def format_probability(value: float) -> str:
+    """One decimal, but never a rounded 0 % or 100 %: a network is never that sure."""
+    if 0 < value < 0.0005:
         return "<0.1 %"
+    if 0.9995 <= value < 1:
+        return ">99.9 %"
     return f"{100 * value:.1f} %"

@@ -56,13 +56,13 @@ def kind_of(layer_type: str) -> str:
 
 
 class _DiagramCanvas(QWidget):
-    BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 124, 50, 26, 24, 10
+    BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 148, 50, 24, 24, 10
 
     def __init__(self, diagram: "BlockDiagram"):
         super().__init__()
         self.diagram = diagram
         self.setMouseTracking(True)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding)
 
     def columns(self) -> int:
         usable = self.diagram.viewport().width() - 2 * self.MARGIN + self.GAP_X

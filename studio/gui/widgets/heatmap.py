@@ -106,9 +106,9 @@ def paint_colorbar(p: QPainter, bar: QRect, cmap: str, lo: float, hi: float, tic
     for k in range(ticks):
         t = k / (ticks - 1)
         y = int(bar.bottom() - t * bar.height())
-        p.drawLine(bar.right(), y, bar.right() + 3, y)
+        p.drawLine(bar.right() + 1, y, bar.right() + 3, y)
         text = format_value(lo + t * (hi - lo))
-        p.drawText(QRect(bar.right() + 5, y - fm.height() // 2, 80, fm.height()),
+        p.drawText(QRect(bar.right() + 8, y - fm.height() // 2, 80, fm.height()),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
 
@@ -122,6 +122,7 @@ class ColorBar(QWidget):
         self._title = ""
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(120)
+        self.setMaximumHeight(420)  # a bar as tall as a big window is hard to read against small tiles
 
     def set_range(self, lo: float, hi: float, cmap: str | None = None, title: str | None = None) -> None:
         self._range = (float(lo), float(hi))
@@ -135,7 +136,7 @@ class ColorBar(QWidget):
         return self._range
 
     def sizeHint(self) -> QSize:
-        return QSize(78, 240)
+        return QSize(84, 300)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -166,7 +167,7 @@ class _Canvas(QWidget):
         left = 6 + (fm.height() + 4 if v.y_title else 0)
         if v.y_labels:
             left += max(fm.horizontalAdvance(s) for s in v.y_labels) + 6
-        right = 8 + (86 if v.show_colorbar and v.values is not None else 0)
+        right = 8 + (96 if v.show_colorbar and v.values is not None else 0)
         top = 8 + (fm.height() + 4 if v.title else 0)
         bottom = 6 + (fm.height() + 4 if v.x_title else 0)
         rotated = False

@@ -14,7 +14,7 @@ from typing import Iterable
 import numpy as np
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QStyledItemDelegate, QStyleOptionViewItem,
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QSizePolicy, QStyledItemDelegate, QStyleOptionViewItem,
                                QTableWidget, QTableWidgetItem, QWidget)
 
 from studio.core.convlab import format_number
@@ -74,6 +74,7 @@ class HeatmapGrid(QTableWidget):
         font = self.font()
         font.setPointSizeF(max(7.0, font.pointSizeF() - 0.5))
         self.setFont(font)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
         self.itemChanged.connect(self._on_item_changed)
 
     # -- data ------------------------------------------------------------------------------
@@ -89,9 +90,8 @@ class HeatmapGrid(QTableWidget):
         fz = np.zeros(v.shape, dtype=bool) if frozen is None else np.asarray(frozen, dtype=bool).reshape(v.shape)
         self._values, self._frozen = v.copy(), fz
         live = v[~fz] if (~fz).any() else v
-        lo, hi = levels if levels is not None else value_range(live, symmetric=bool(np.any(live < 0)))
-        if levels is None and not np.any(live < 0):
-            lo, hi = -max(abs(hi), 1e-12), max(abs(hi), 1e-12)   # zero stays neutral for positive data
+        # Symmetric about zero, so zero is always the neutral colour and signs read at a glance.
+        lo, hi = levels if levels is not None else value_range(live, symmetric=True)
         self._updating = True
         try:
             self.setRowCount(v.shape[0])
@@ -205,17 +205,18 @@ class HeatmapGrid(QTableWidget):
             self._updating = False
             self.invalidInput.emit(f"{text!r} is not a number; type a number such as 2 or -0.5.")
             return
-        if item.text() == format_number(self._values[r, c], self._digits) and value == round(value, 12) \
-                and abs(value - self._values[r, c]) < 1e-12:
-            return             # same number typed again (or a non-text change): nothing to do
+        if value == self._values[r, c]:
+            return             # the same number again (or a change that was not an edit)
         self._values[r, c] = value
         self.cellEdited.emit(r, c, value)
 
     # -- size ------------------------------------------------------------------------------
     def sizeHint(self) -> QSize:
-        w = self.verticalHeader().width() + self.columnCount() * self._cell.width() + 2 * self.frameWidth() + 2
-        h = self.horizontalHeader().height() + self.rowCount() * self._cell.height() + 2 * self.frameWidth() + 2
-        return QSize(max(60, w), max(40, h))
+        # Exactly the cells plus headers, so a small grid does not sit in a sea of white.
+        vh, hh = self.verticalHeader(), self.horizontalHeader()
+        w = (vh.sizeHint().width() if vh.isVisible() or not self.isVisible() else 0) + hh.length()
+        h = (hh.sizeHint().height() if hh.isVisible() or not self.isVisible() else 0) + vh.length()
+        return QSize(max(40, w + 2 * self.frameWidth() + 1), max(30, h + 2 * self.frameWidth() + 1))
 
     def minimumSizeHint(self) -> QSize:
         hint = self.sizeHint()

@@ -15,6 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsItem
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -79,6 +80,22 @@ class GrowingBuffer:
         self._data = grown
 
 
+def nice_bounds(low: float, high: float) -> tuple[float, float]:
+    """Round bounds around [low, high] on a 1-2-5 grid a tenth of the span wide (stable as data trickles in)."""
+    span = high - low
+    if not np.isfinite(span) or span <= 0:
+        span = abs(high) or 1.0
+    raw = span / 5
+    magnitude = 10 ** np.floor(np.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    lo, hi = float(np.floor(low / step) * step), float(np.ceil(high / step) * step)
+    if hi - lo < step:  # a flat line still gets a visible band around it
+        lo, hi = lo - step, hi + step
+    elif hi - high < 0.25 * step:  # nor does the top of the data sit on the frame
+        hi += step
+    return float(lo), float(hi)
+
+
 def make_pen(color: str, width: float = 1.0, alpha: int = 255, dash: bool = False) -> QPen:
     qcolor = QColor(color)
     qcolor.setAlpha(alpha)
@@ -92,7 +109,7 @@ def make_pen(color: str, width: float = 1.0, alpha: int = 255, dash: bool = Fals
 class MetricPlot(pg.PlotWidget):
     """One titled plot whose curves are addressed by key; export() writes PNG or SVG."""
 
-    def __init__(self, title: str, y_label: str, x_label: str = "epoch", parent=None):
+    def __init__(self, title: str, y_label: str, x_label: str = "epoch", parent=None, legend_corner: str = "top"):
         super().__init__(parent=parent, background="w")
         self.title = title
         item = self.getPlotItem()
@@ -101,14 +118,26 @@ class MetricPlot(pg.PlotWidget):
             axis = item.getAxis(side)
             axis.setPen(pg.mkPen("#505050"))
             axis.setTextPen(pg.mkPen("#303030"))
+            axis.enableAutoSIPrefix(False)  # "seconds (x0.001)" confuses more than it saves
             item.setLabel(side, label, color="#303030")
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
         item.setMenuEnabled(True)
-        self.legend = item.addLegend(offset=(-8, 8), labelTextColor="#202020", brush=pg.mkBrush(255, 255, 255, 200))
+        # Axis labels (and the grid, which the axes draw) are the costly part of a repaint: text.
+        # Cached as pixmaps, they are redrawn only when their range changes, not with every curve update.
+        for side in ("left", "bottom", "top", "right"):
+            item.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # Curves that rise (accuracy) keep their legend at the bottom, curves that fall (loss) at the top.
+        offset = (-8, 8) if legend_corner == "top" else (-8, -8)
+        self.legend = item.addLegend(offset=offset, labelTextColor="#202020", brush=pg.mkBrush(255, 255, 255, 200))
         self.setMinimumSize(220, 160)
         self._curves: dict[str, pg.PlotDataItem] = {}
+        self._y_mode = "auto"            # "auto" (pyqtgraph), "sticky" (nice bounds, rarely changed), "fixed"
+        self._y_range: tuple[float, float] | None = None
+        self._y_include_zero = False
+        self._user_zoomed = False
+        item.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
         self._fills: list[pg.FillBetweenItem] = []
 
     # ------------------------------------------------------------ curves
@@ -138,6 +167,67 @@ class MetricPlot(pg.PlotWidget):
 
     def set_data(self, key: str, x: np.ndarray, y: np.ndarray) -> None:
         self._curves[key].setData(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+
+    # ------------------------------------------------------------ ranges
+
+    def set_x_span(self, low: float, high: float) -> None:
+        """A fixed x range (a run's whole length): the axis is not redrawn as points arrive."""
+        self.getPlotItem().enableAutoRange(x=False)
+        self.getPlotItem().setXRange(low, max(high, low + 1e-9), padding=0.04)
+
+    def auto_x(self) -> None:
+        self.getPlotItem().enableAutoRange(x=True)
+
+    def set_y_mode(self, mode: str, low: float | None = None, high: float | None = None,
+                   include_zero: bool = False) -> None:
+        """'auto': pyqtgraph auto-range; 'fixed': low..high; 'sticky': round bounds that change only when the
+        data leaves them (call update_y_range after new data), so the axis is rarely redrawn."""
+        self._y_mode = mode
+        self._y_include_zero = include_zero
+        self._y_range = None
+        item = self.getPlotItem()
+        if mode == "auto":
+            item.enableAutoRange(y=True)
+        else:
+            item.enableAutoRange(y=False)
+            if mode == "fixed":
+                item.setYRange(low, high, padding=0.02)
+
+    def update_y_range(self) -> None:
+        if self._y_mode != "sticky":
+            return
+        vb = self.getPlotItem().getViewBox()
+        if vb.autoRangeEnabled()[1]:       # the "A" button: the user hands the range back
+            self._user_zoomed = False
+            vb.enableAutoRange(y=False)
+            self._y_range = None
+        if self._user_zoomed:
+            return
+        bounds = self._data_y_bounds()
+        if bounds is None:
+            return
+        low, high = bounds
+        if self._y_include_zero:
+            low, high = min(low, 0.0), max(high, 0.0)
+        nice = nice_bounds(low, high)
+        if self._y_range is None or nice != self._y_range:
+            self._y_range = nice
+            self.getPlotItem().setYRange(*nice, padding=0.02)
+
+    def _data_y_bounds(self) -> tuple[float, float] | None:
+        lows, highs = [], []
+        for curve in self._curves.values():
+            y = curve.yData
+            if y is None or not len(y):
+                continue
+            finite = y[np.isfinite(y)]
+            if len(finite):
+                lows.append(float(finite.min()))
+                highs.append(float(finite.max()))
+        return (min(lows), max(highs)) if lows else None
+
+    def _on_manual_range(self, *_args) -> None:
+        self._user_zoomed = True
 
     def has_curve(self, key: str) -> bool:
         return key in self._curves
@@ -169,7 +259,10 @@ class MetricPlot(pg.PlotWidget):
 
         path = Path(path)
         suffix = path.suffix.lower()
+        # Auto-ranging waits for the next paint; a plot exported before it is ever shown needs it now.
+        self.getPlotItem().getViewBox().prepareForPaint()
         if suffix == ".svg":
+            _patch_svg_close_path()
             exporter = exporters.SVGExporter(self.getPlotItem())
         elif suffix == ".png":
             exporter = exporters.ImageExporter(self.getPlotItem())
@@ -181,3 +274,33 @@ class MetricPlot(pg.PlotWidget):
         path.parent.mkdir(parents=True, exist_ok=True)
         exporter.export(str(path))
         return path
+
+
+_svg_patched = False
+
+
+def _patch_svg_close_path() -> None:
+    """pyqtgraph 0.14's SVG exporter chokes on the 'Z' (close path) that Qt >= 6.8 writes in path data.
+
+    Its coordinate fix-up expects every token of a path's d attribute to be "x,y" and raises
+    ValueError on "Z" (pyqtgraph issue #3485). Qt's closed paths already end on their first
+    point, so dropping the Z tokens before the fix-up draws the same picture.
+    """
+    global _svg_patched
+    if _svg_patched:
+        return
+    import sys
+
+    module = sys.modules["pyqtgraph.exporters.SVGExporter"]
+    original = module.correctCoordinates
+
+    def correct_coordinates(node, defs, item, options=None):
+        for path in node.getElementsByTagName("path"):
+            d = path.getAttribute("d")
+            tokens = [t for t in d.split() if t not in ("Z", "z")]
+            if len(tokens) != len(d.split()):
+                path.setAttribute("d", " ".join(tokens))
+        return original(node, defs, item, options)
+
+    module.correctCoordinates = correct_coordinates
+    _svg_patched = True

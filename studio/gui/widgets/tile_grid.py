@@ -27,7 +27,7 @@ class _TileCanvas(QWidget):
         super().__init__()
         self.grid = grid
         self.setMouseTracking(True)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding)
 
     def paintEvent(self, event) -> None:
         g = self.grid

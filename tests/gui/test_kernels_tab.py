@@ -1,0 +1,139 @@
+"""Kernels tab on a LeNet-5 trained for two epochs on the bundled MNIST sample (a real run folder)."""
+
+import numpy as np
+import pytest
+import torch
+
+from studio.core.config import TrainConfig
+from studio.core.engine.trainer import Trainer
+from studio.core.inspect.kernels import get_kernels, rgb_tiles
+from studio.core.models import build_model
+from studio.core.runs import LoadedModel, load_checkpoint, load_epoch_snapshot, save_epoch_snapshot
+from studio.gui.state import StudioState
+from studio.gui.tabs.kernels import KernelsTab
+from studio.gui.tasks import wait_for_all_tasks
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    cfg = TrainConfig(dataset="mnist-sample", model="lenet5", epochs=2, batch_size=64, lr=3e-3)
+    trainer = Trainer(cfg, runs_dir=tmp_path_factory.mktemp("runs"))
+    trainer.prepare()
+    assert trainer.fit().status == "done"
+    return trainer.run_dir, trainer.bundle, cfg
+
+
+def trained_state(run):
+    run_dir, bundle, cfg = run
+    state = StudioState(cfg)
+    state.set_dataset(bundle)
+    state.set_run(run_dir)
+    state.set_model(load_checkpoint(run_dir / "checkpoints" / "last.pt"))
+    return state
+
+
+def show_tab(qtbot, state):
+    tab = KernelsTab(state)
+    qtbot.addWidget(tab, before_close_func=lambda _w: wait_for_all_tasks())
+    tab.resize(900, 600)
+    tab.show()
+    qtbot.waitExposed(tab)
+    return tab
+
+
+def test_without_a_model_the_tab_says_what_to_do(qtbot):
+    tab = show_tab(qtbot, StudioState())
+    assert tab.is_empty()
+    assert "Train a model, open a run, or import a checkpoint" in tab.empty_label.text()
+
+
+def test_one_tile_per_filter_for_every_conv_layer(qtbot, run):
+    state = trained_state(run)
+    tab = show_tab(qtbot, state)
+    names = [tab.layer_box.itemData(i) for i in range(tab.layer_box.count())]
+    assert names == ["features.0", "features.3"]
+    for i, name in enumerate(names):
+        tab.layer_box.setCurrentIndex(i)
+        weights = get_kernels(state.model.model, name)
+        assert tab.grid.count() == weights.shape[0]
+        assert tab.channel.maximum() == weights.shape[1] - 1
+        np.testing.assert_array_equal(tab.weights, weights)
+    assert not tab.rgb_mode and not tab.colorbar.isHidden()  # gray input: diverging map and colour bar
+
+
+def test_hover_text_gives_index_and_values(qtbot, run):
+    state = trained_state(run)
+    tab = show_tab(qtbot, state)
+    tab.layer_box.setCurrentIndex(1)
+    tab.channel.setValue(4)
+    text = tab.grid.tooltip(7)
+    w = get_kernels(state.model.model, "features.3")[7, 4]
+    assert text.startswith("filter 7, input channel 4")
+    assert f"{w[0, 0]:+.3f}" in text and f"{w[4, 4]:+.3f}" in text
+    # the tooltip is what the canvas shows when the mouse rests on tile 7
+    assert tab.grid.index_at(tab.grid.tile_rect(7).center()) == 7
+
+
+def test_epoch_slider_scrubs_through_kept_kernels(qtbot, run):
+    state = trained_state(run)
+    tab = show_tab(qtbot, state)
+    assert tab.epochs.epochs == [1, 2] and tab.epochs.selected() == 2 and not tab.epochs.isHidden()
+    tab.epochs.select(1)
+    first = load_epoch_snapshot(state.run_dir, 1)["kernels"]["features.0"]
+    np.testing.assert_array_equal(tab.weights, first)
+    assert "after epoch 1" in tab.info.text()
+    tab.epochs.select(2)
+    np.testing.assert_array_equal(tab.weights, get_kernels(state.model.model, "features.0"))
+    assert not np.array_equal(first, tab.weights)   # training changed them
+
+
+def test_layers_missing_from_a_snapshot_fall_back_to_the_current_model(qtbot, run, tmp_path):
+    state = trained_state(run)
+    run_dir = tmp_path / "run"
+    for epoch in (1, 2):
+        kept = load_epoch_snapshot(state.run_dir, epoch)
+        save_epoch_snapshot(run_dir, epoch, kept["confusion"], {"features.0": kept["kernels"]["features.0"]})
+    state.set_run(run_dir)
+    tab = show_tab(qtbot, state)
+    tab.layer_box.setCurrentIndex(1)
+    tab.epochs.select(1)
+    np.testing.assert_array_equal(tab.weights, get_kernels(state.model.model, "features.3"))
+    assert "kept no kernels of features.3" in tab.info.text()
+
+
+def test_new_epoch_refreshes_tiles_and_slider_follows(qtbot, run, tmp_path):
+    state = trained_state(run)
+    tab = show_tab(qtbot, state)
+    loaded = state.model
+    model = build_model("lenet5", (1, 28, 28), 10).eval()
+    model.load_state_dict(loaded.model.state_dict())
+    with torch.no_grad():
+        model.features[0].weight.mul_(2)
+    newer = LoadedModel(model=model, model_name="lenet5", model_options={}, classes=loaded.classes,
+                        input_shape=loaded.input_shape, mean=loaded.mean, std=loaded.std, epoch=3)
+    save_epoch_snapshot(state.run_dir, 3, None, {"features.0": get_kernels(model, "features.0")})
+    try:
+        state.set_model(newer)
+        state.epochEnded.emit(None)
+        assert tab.epochs.epochs == [1, 2, 3] and tab.epochs.selected() == 3
+        np.testing.assert_allclose(tab.weights, 2 * get_kernels(loaded.model, "features.0"))
+    finally:
+        (state.run_dir / "history" / "epoch_0003.npz").unlink()
+
+
+def test_first_layer_of_an_rgb_model_shows_colour_tiles(qtbot):
+    model = build_model("cifar-cnn", (3, 32, 32), 10).eval()
+    state = StudioState()
+    state.set_model(LoadedModel(model=model, model_name="cifar-cnn", model_options={}, classes=list("abcdefghij"),
+                                input_shape=(3, 32, 32), mean=(0.5,) * 3, std=(0.25,) * 3))
+    tab = show_tab(qtbot, state)
+    assert tab.rgb_mode and tab.grid.count() == 32 and tab.colorbar.isHidden()
+    expected = np.clip(rgb_tiles(get_kernels(model, "conv_layer.0"))[5] * 255 + 0.5, 0, 255).astype(np.uint8)
+    image = tab.grid.images[5]
+    assert (image.width(), image.height()) == (3, 3)
+    assert image.pixelColor(2, 1).getRgb()[:3] == tuple(int(v) for v in expected[1, 2])
+    assert "R:" in tab.grid.tooltip(5) and "B:" in tab.grid.tooltip(5)
+    tab.colour.setChecked(False)   # the same layer, one input channel at a time
+    assert not tab.rgb_mode and tab.grid.count() == 32 and tab.channel.maximum() == 2
+    tab.layer_box.setCurrentIndex(1)
+    assert tab.grid.count() == 64 and tab.channel.maximum() == 31 and tab.colour.isHidden()
