@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     from studio.gui.state import StudioState
     from studio.gui.tabs.predict import PredictTab
     from studio.gui.tasks import wait_for_all_tasks
+    from studio.gui.widgets.bar_chart import format_probability
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("CNN_STUDIO_RUNS_DIR", str(Path(tmp) / "runs"))   # no personal runs on screen
@@ -105,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         tab.grab().save(str(out))
-        print(f"wrote {out}: {tab.rows()[0][0]} -> {tab.detail.topk[0][0]} ({tab.detail.topk[0][1]:.1%})")
+        name, p = tab.detail.topk[0]
+        print(f"wrote {out}: {tab.rows()[0][0]} -> {name} ({format_probability(p)})")
         wait_for_all_tasks()
     return 0
 

@@ -130,10 +130,11 @@ class DetailPanel(QWidget):
 
 
 class _ViewsRow(QWidget):
-    """The three image panes side by side, as tall as their width makes useful (square cells).
+    """The three image panes side by side, never taller than square cells need.
 
-    Height-for-width keeps spare height out of the row: it goes below the chart instead of
-    leaving empty bands around images whose size the width already decides.
+    The width decides how large the images can be; capping the height to match keeps spare
+    height out of the row (it goes below the chart) instead of leaving empty bands around the
+    images. Qt's height-for-width does not apply to a widget with a layout, hence the cap.
     """
 
     def __init__(self, views, parent=None):
@@ -143,18 +144,18 @@ class _ViewsRow(QWidget):
         for view in views:
             layout.addWidget(view, 1)
         self._count = len(views)
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt name
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802
+    def height_for(self, width: int) -> int:
         spacing = self.layout().spacing() * (self._count - 1)
         cell = max(120, (width - spacing) // self._count)
-        text = self.fontMetrics().height()
-        return min(cell, 460) + 4 * text + 16   # title above, two caption lines below
+        return min(cell, 460) + 4 * self.fontMetrics().height() + 16   # title above, two caption lines below
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        cap = self.height_for(event.size().width())
+        if self.maximumHeight() != cap:
+            self.setMaximumHeight(cap)
 
     def sizeHint(self) -> QSize:
-        return QSize(3 * 260, self.heightForWidth(3 * 260))
+        return QSize(3 * 260, self.height_for(3 * 260))

@@ -106,7 +106,8 @@ class ImageView(QWidget):
         scale = max(1e-3, min(self.width() / w, (self.height() - title_h - caption_h) / h))
         top = (self.height() - (title_h + h * scale + caption_h)) / 2
         self._draw_title(painter, top, title_h)
-        target = QRectF((self.width() - w * scale) / 2, top + title_h, w * scale, h * scale)
+        # Whole pixels: a frame on a fractional edge smears into a bright line on one side only.
+        target = QRectF(round((self.width() - w * scale) / 2), round(top + title_h), round(w * scale), round(h * scale))
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 2)
         painter.drawImage(target, self._image)
         painter.setPen(palette.color(QPalette.ColorRole.Mid))
