@@ -224,6 +224,8 @@ def import_state_dict(state: dict, model_name: str, *, classes=None, input_shape
             _load_into(model, state, model_name)
         except (CheckpointError, ModelError) as exc:
             first_error = first_error or exc
+            if isinstance(exc, CheckpointError) and set(model.state_dict()) != set(state):
+                break  # layer names do not depend on the input size: no other size can fit
             continue
         model.eval()
         names = list(classes) if classes else [str(i) for i in range(num_classes)]

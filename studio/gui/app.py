@@ -110,6 +110,20 @@ def _startup_probe(window) -> None:
     window.ready.connect(ready)
 
 
+def collect_garbage_in_gui_thread(app: QApplication) -> None:
+    """Turn off Python's automatic cycle collection and collect from a GUI-thread timer instead.
+
+    Automatic collection runs in whichever thread happens to allocate; when it frees a cycle
+    holding a Qt widget in the training or a pool thread, the widget's destructor waits for
+    the GIL there and the process deadlocks or crashes (seen in a test run: a Predict-tab
+    worker stuck in QObject::~QObject). pyqtgraph's GarbageCollector does exactly this.
+    """
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    if getattr(app, "_studio_gc", None) is None:
+        app._studio_gc = GarbageCollector(interval=0.5)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Open the studio's window and run until it closes; returns the exit code."""
     argv = list(sys.argv if argv is None else argv)
@@ -125,6 +139,7 @@ def run(argv: list[str] | None = None) -> int:
     if "QT_STYLE_OVERRIDE" not in os.environ:
         app.setStyle("Fusion")
     install_excepthook()
+    collect_garbage_in_gui_thread(app)
 
     from studio.gui.main_window import MainWindow
 
