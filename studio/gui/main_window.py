@@ -954,17 +954,21 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:
-        if self.runner.is_running():
-            if not self._close_pending:
-                if not self.confirm(self, "Quit while training?",
-                                    "A run is training. Stop it and quit?\n\nThe run is saved and can be "
-                                    "resumed later from its last finished epoch."):
-                    event.ignore()
-                    return
+        if self.runner.is_running() and not self._close_pending:
+            if not self.confirm(self, "Quit while training?",
+                                "A run is training. Stop it and quit?\n\nThe run is saved and can be "
+                                "resumed later from its last finished epoch."):
+                event.ignore()
+                return
+            # The run may have ended while the question was open: then there is nothing to wait for,
+            # and a pending close left behind would shut the window when some later run finishes.
+            if self.runner.is_running():
                 self._close_pending = True
                 self.stop_training()
+        if self.runner.is_running():
             event.ignore()  # closed for real when the thread has ended (_on_runner_finished)
             return
+        self._close_pending = False
         self.save_settings()
         for key in list(self._tasks):
             self._cancel_task(key)
