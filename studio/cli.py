@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("checkpoint")
     p.add_argument("--dataset", help="default: the dataset the checkpoint was trained on")
-    p.add_argument("--model", help="architecture of a plain state dict")
+    _plain_state_dict_arguments(p)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_eval)
@@ -77,17 +77,34 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("checkpoint")
     p.add_argument("images", nargs="+")
-    p.add_argument("--model", help="architecture of a plain state dict (e.g. cifar-cnn)")
+    _plain_state_dict_arguments(p)
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--digit", action=argparse.BooleanOptionalAction, default=None,
                    help="centre the digit by its mass in 20x20 inside 28x28, like MNIST (default: for digit models)")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("attack", help="an adversarial example (FGSM, seed 001): a tiny change that flips the answer")
+    _common(p)
+    p.add_argument("checkpoint")
+    p.add_argument("image")
+    _plain_state_dict_arguments(p)
+    p.add_argument("--eps", type=float, default=0.005,
+                   help="largest change of any pixel, in 0..1 pixel units (default 0.005, as in seed 001)")
+    p.add_argument("--steps", type=int, default=1, help="1: FGSM; more: the basic iterative method")
+    p.add_argument("--target", metavar="CLASS", help="steer towards this class (name or index); default: away "
+                   "from the current answer")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--digit", action=argparse.BooleanOptionalAction, default=None,
+                   help="centre the digit by its mass in 20x20 inside 28x28, like MNIST (default: for digit models)")
+    p.add_argument("--out", metavar="FILE.png", help="save the adversarial image (what the network sees, 8-bit)")
+    p.set_defaults(func=cmd_attack)
 
     p = sub.add_parser("summary", help="the layer table of a model (torchinfo)")
     _common(p)
     p.add_argument("model")
     p.add_argument("--input-size", type=_shape, help="C,H,W (default: the model's natural input)")
     p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=1, help="batch of the table's shapes (seed 002 uses 100)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option, JSON value")
     p.set_defaults(func=cmd_summary)
 
@@ -105,8 +122,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _plain_state_dict_arguments(p: argparse.ArgumentParser) -> None:
+    """A notebook's bare state dict knows neither its architecture, its classes nor its normalisation."""
+    from studio.core.normalization import FIXED
+
+    p.add_argument("--model", help="architecture of a plain state dict (e.g. cifar-cnn)")
+    p.add_argument("--classes", help="class names of a plain state dict, comma-separated "
+                   "(default: CIFAR-10's for the lectures' CIFAR models, ImageNet's for 1000 classes, else 0..K-1)")
+    p.add_argument("--normalize", choices=tuple(FIXED), help="normalisation a plain state dict was trained with "
+                   "(default: seed001 for cifar-cnn, imagenet for torchvision models, else half)")
+
+
+def _load_model(args: argparse.Namespace):
+    from studio.core.normalization import FIXED
+    from studio.core.runs import load_checkpoint
+
+    classes = [c.strip() for c in args.classes.split(",")] if args.classes else None
+    mean, std = FIXED[args.normalize] if args.normalize else (None, None)
+    return load_checkpoint(Path(args.checkpoint), model_name=args.model, classes=classes, mean=mean, std=std)
+
+
 def _train_arguments(p: argparse.ArgumentParser) -> None:
     from studio.core.config import OPTIMIZERS, SCHEDULES, TrainConfig
+    from studio.core.normalization import CHOICES
 
     d = TrainConfig()
     p.add_argument("--dataset", default=d.dataset, help="mnist-sample, mnist, fashion-mnist, cifar10, cifar100, "
@@ -132,6 +170,9 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compile", action="store_true", help="torch.compile (slow to start on CPU)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all cores but one)")
     p.add_argument("--image-size", type=int, default=d.image_size, help="side for folder datasets")
+    p.add_argument("--normalize", choices=CHOICES, default=d.normalize,
+                   help="input mean/std: auto (ImageNet's when pretrained, else the training split's), dataset, "
+                        "half (0.5, seeds 000/003), seed001 (its CIFAR-10 constants), imagenet")
     aug = p.add_argument_group("augmentation")
     aug.add_argument("--hflip", action="store_true")
     aug.add_argument("--crop-padding", type=int, default=0)
@@ -151,7 +192,7 @@ def config_from_args(args: argparse.Namespace):
         weight_decay=args.weight_decay, batch_size=args.batch_size, epochs=args.epochs, schedule=args.schedule,
         step_size=args.step_size, gamma=args.gamma, label_smoothing=args.label_smoothing, seed=args.seed,
         device=args.device, amp=args.amp, early_stop_patience=args.early_stop, compile=args.compile,
-        num_threads=args.threads, image_size=args.image_size, data_dir=args.data_dir,
+        num_threads=args.threads, image_size=args.image_size, data_dir=args.data_dir, normalize=args.normalize,
         augment=AugmentConfig(hflip=args.hflip, crop_padding=args.crop_padding, rotation=args.rotation,
                               scale=args.scale, translate=args.translate, color_jitter=args.color_jitter,
                               noise_std=args.noise),
@@ -225,10 +266,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from studio.core.engine.devices import resolve_device
     from studio.core.evaluate import evaluate
     from studio.core.metrics import per_class_prf
-    from studio.core.runs import load_checkpoint
 
-    loaded = load_checkpoint(Path(args.checkpoint), model_name=args.model)
-    dataset = args.dataset or loaded.checkpoint.get("config", {}).get("dataset") or "mnist-sample"
+    loaded = _load_model(args)
+    dataset = args.dataset or loaded.checkpoint.get("config", {}).get("dataset")
+    if not dataset:
+        raise StudioError(f"{Path(args.checkpoint).name} is a plain state dict: name the test data with --dataset.")
     bundle = load_dataset(dataset, data_dir=args.data_dir)
     if len(bundle.classes) != len(loaded.classes):
         raise StudioError(f"The model has {len(loaded.classes)} classes but {dataset} has {len(bundle.classes)}.")
@@ -255,9 +297,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from studio.core.errors import ImageDecodeError
-    from studio.core.runs import load_checkpoint
 
-    loaded = load_checkpoint(Path(args.checkpoint), model_name=args.model)
+    loaded = _load_model(args)
     results, failures = [], 0
     for image in args.images:
         try:
@@ -287,6 +328,80 @@ def _predict_file(loaded, path: str, k: int, digit: bool | None) -> list[tuple[s
     return topk(loaded.model, seen.tensor, loaded.classes, k=k)
 
 
+def cmd_attack(args: argparse.Namespace) -> int:
+    """FGSM (or the basic iterative method) on one image: the answer before and after."""
+    from studio.core.images import decode_image
+    from studio.core.inspect.adversarial import fgsm
+    from studio.core.preprocess import is_digit_model, prepare_input
+
+    loaded = _load_model(args)
+    digit = is_digit_model(loaded.classes, loaded.input_shape) if args.digit is None else args.digit
+    seen = prepare_input(decode_image(args.image), loaded.input_shape, loaded.mean, loaded.std, digit=digit)
+    target = _class_argument(args.target, loaded.classes) if args.target is not None else None
+    result = fgsm(loaded.model, seen.tensor, target, args.eps, mean=loaded.mean, std=loaded.std, steps=args.steps,
+                  classes=loaded.classes, k=args.top_k)
+    saved_top = _save_adversarial(loaded, result, Path(args.out), args.top_k) if args.out else None
+    method = "FGSM" if result.steps == 1 else f"basic iterative method, {result.steps} steps"
+    if args.json:
+        doc = {"checkpoint": args.checkpoint, "model": loaded.model_name, "image": args.image,
+               "method": method, "eps": result.eps, "steps": result.steps,
+               "target": loaded.classes[target] if target is not None else None,
+               "max_abs_change": result.max_abs_change, "flipped": result.flipped,
+               "before": [{"class": c, "probability": p} for c, p in result.before],
+               "after": [{"class": c, "probability": p} for c, p in result.after]}
+        if target is not None:
+            doc["target_reached"] = result.target_reached
+        if args.out:
+            doc["out"] = args.out
+            doc["saved_image"] = [{"class": c, "probability": p} for c, p in saved_top]
+        _emit_json(doc)
+        return 0
+    towards = f", towards '{loaded.classes[target]}'" if target is not None else ""
+    print(f"{args.image}: {method}, eps {result.eps:g} (0..1 pixel units){towards}; "
+          f"largest pixel change {result.max_abs_change:.4f}")
+    print("  before: " + ", ".join(f"{c} {100 * p:.1f}%" for c, p in result.before))
+    print("  after:  " + ", ".join(f"{c} {100 * p:.1f}%" for c, p in result.after))
+    verdict = (f"the answer flipped: {result.before[0][0]} -> {result.after[0][0]}" if result.flipped
+               else f"the answer held ({result.before[0][0]}); try a larger --eps or more --steps")
+    print(f"  {verdict}")
+    if args.out:
+        print(f"  saved {args.out} (8-bit, each pixel rounded to 1/255); read back, the network says "
+              + ", ".join(f"{c} {100 * p:.1f}%" for c, p in saved_top[:3]))
+    return 0
+
+
+def _class_argument(value: str, classes: list[str]) -> int:
+    """--target: a class name (exactly, then ignoring case) or its index."""
+    text = value.strip()
+    for names in (classes, [c.lower() for c in classes]):
+        key = text if names is classes else text.lower()
+        if key in names:
+            return names.index(key)
+    if text.isdigit() and int(text) < len(classes):
+        return int(text)
+    shown = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
+    raise StudioError(f"--target {value!r} is not a class of this model ({shown}) nor an index below {len(classes)}.")
+
+
+def _save_adversarial(loaded, result, path: Path, k: int) -> list[tuple[str, float]]:
+    """Write the adversarial input as an 8-bit image; return what the network says about the saved pixels."""
+    import torch
+    from PIL import Image
+
+    from studio.core.data.transforms import denormalize, prepare_batch
+    from studio.core.inspect.predict import topk
+
+    pixels = denormalize(result.adversarial.cpu(), loaded.mean, loaded.std)[0]   # (H, W, C) uint8
+    image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+    try:
+        image.save(path)
+    except (OSError, ValueError) as exc:
+        raise StudioError(f"Could not write {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    batch = torch.from_numpy(pixels.transpose(2, 0, 1).copy())[None]
+    x = prepare_batch(batch, loaded.input_shape, loaded.mean, loaded.std)
+    return topk(loaded.model, x, loaded.classes, k=k)
+
+
 # ---------------------------------------------------------------- summary / lists
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -296,7 +411,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     spec = get_spec(args.model)
     shape = args.input_size or _natural_input(spec)
     model = build_model(args.model, shape, args.classes, _model_options(args.option))
-    summary = model_summary(model, shape)
+    summary = model_summary(model, shape, batch_size=args.batch_size)
     if args.json:
         _emit_json({"model": args.model, "input_size": shape, "total_params": summary.total_params,
                     "trainable_params": summary.trainable_params, "size_mb": round(summary.size_mb, 2),
@@ -305,7 +420,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return 0
     print(summary.text)
     print(f"Total parameters: {summary.total_params:,}  (trainable {summary.trainable_params:,})")
-    print(f"Model size: {summary.size_mb:.2f} MB (parameters and buffers)")
+    print(f"Model size: {summary.size_mb:.2f} MB (parameters and buffers in MiB, seed 001's measure; "
+          "torchinfo's sizes above count 10^6 bytes)")
     return 0
 
 

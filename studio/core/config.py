@@ -52,6 +52,7 @@ class TrainConfig:
     compile: bool = False          # torch.compile, opt-in (slow to start on CPU)
     num_threads: int = 0           # 0 = leave one core free on CPU
     image_size: int = 64           # side for folder datasets, which have no fixed size
+    normalize: str = "auto"        # auto / dataset / half / seed001 / imagenet (studio.core.normalization)
     data_dir: str | None = None
 
     def __post_init__(self) -> None:
@@ -72,6 +73,10 @@ class TrainConfig:
             problems.append("batch size must be at least 1")
         if self.epochs < 1:
             problems.append("epochs must be at least 1")
+        from studio.core.normalization import CHOICES
+
+        if self.normalize not in CHOICES:
+            problems.append(f"normalisation must be one of {', '.join(CHOICES)}")
         if not 0 <= self.label_smoothing < 1:
             problems.append("label smoothing must be in [0, 1)")
         if problems:

@@ -78,6 +78,9 @@ def save_checkpoint(path: Path, model: torch.nn.Module, *, model_name: str, mode
     """Everything needed to rebuild, predict with and resume, in types weights_only can read."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {
+        # The same tensors under seed 001's key, so a notebook's `state['net']` reads a studio checkpoint
+        # (torch.save stores each shared storage once: this costs no space).
+        "net": state,
         "format": CHECKPOINT_FORMAT,
         "format_version": 1,
         "model_name": model_name,
@@ -228,13 +231,42 @@ def import_state_dict(state: dict, model_name: str, *, classes=None, input_shape
                 break  # layer names do not depend on the input size: no other size can fit
             continue
         model.eval()
-        names = list(classes) if classes else [str(i) for i in range(num_classes)]
-        chans = shape[0]
-        return LoadedModel(model=model, model_name=model_name, model_options={}, classes=names,
-                           input_shape=shape, mean=tuple(mean or (0.5,) * chans), std=tuple(std or (0.5,) * chans),
+        guess_classes, guess_mean, guess_std = _notebook_defaults(spec, shape[0], num_classes)
+        return LoadedModel(model=model, model_name=model_name, model_options={},
+                           classes=list(classes) if classes else guess_classes, input_shape=shape,
+                           mean=tuple(mean or guess_mean), std=tuple(std or guess_std),
                            epoch=epoch, source=source or f"state dict imported as {model_name}",
                            checkpoint={})
     raise first_error or CheckpointError(f"The state dict does not fit {model_name}.")
+
+
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def _notebook_defaults(spec, channels: int, num_classes: int):
+    """What a notebook trained this architecture with: class names and the normalisation it used.
+
+    A bare state dict says neither; the lectures' CIFAR-10 models used CIFAR-10's classes,
+    seed 001 its own constants and the other seeds 0.5; torchvision's ImageNet heads ImageNet's.
+    """
+    from studio.core.normalization import FIXED
+
+    classes = [str(i) for i in range(num_classes)]
+    if spec.family == "torchvision":
+        if num_classes == 1000:
+            from studio.core.models import imagenet_classes
+
+            classes = imagenet_classes()
+        mean, std = FIXED["imagenet"]
+    elif spec.name == "cifar-cnn":
+        mean, std = FIXED["seed001"]
+    else:
+        mean, std = FIXED["half"]
+    if channels == 3 and num_classes == 10 and spec.family == "lecture" and spec.name != "lenet5":
+        classes = list(CIFAR10_CLASSES)
+    if channels == 1:
+        mean, std = (0.5,), (0.5,)
+    return classes, mean[:channels], std[:channels]
 
 
 def _candidate_shapes(spec, in_ch: int) -> list[tuple[int, int, int]]:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from studio.core import runs
+from studio.core import normalization, runs
 from studio.core.config import TrainConfig
 from studio.core.engine.devices import cpu_threads, resolve_device
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
@@ -94,6 +94,8 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed % 2**32)
         self.bundle = load_dataset(cfg.dataset, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress)
+        self.mean, self.std = normalization.resolve(cfg.normalize, self.bundle.mean, self.bundle.std,
+                                                    pretrained=cfg.pretrained)
         self.input_shape = tuple(model_input_shape(cfg.model, self.bundle.input_shape, cfg.pretrained, cfg.model_options))
         self.model = build_model(cfg.model, self.input_shape, len(self.bundle.classes), cfg.model_options,
                                  pretrained=cfg.pretrained, progress=progress).to(self.device)
@@ -132,7 +134,7 @@ class Trainer:
         from studio.core.data.batches import BatchLoader
 
         cfg, b = self.config, self.bundle
-        common = dict(input_shape=self.input_shape, mean=b.mean, std=b.std, device=self.device,
+        common = dict(input_shape=self.input_shape, mean=self.mean, std=self.std, device=self.device,
                       channels_last=self.channels_last)
         self.train_loader = BatchLoader(b.train, cfg.batch_size, shuffle=True, seed=cfg.seed,
                                         augment=cfg.augment if cfg.augment.any() else None, **common)
@@ -265,7 +267,7 @@ class Trainer:
     def _evaluate(self):
         from studio.core.evaluate import evaluate
 
-        return evaluate(self.forward_model, self.bundle.test, self.input_shape, self.bundle.mean, self.bundle.std,
+        return evaluate(self.forward_model, self.bundle.test, self.input_shape, self.mean, self.std,
                         batch_size=self.test_loader.batch_size, device=self.device,
                         num_classes=len(self.bundle.classes), channels_last=self.channels_last)
 
@@ -309,8 +311,8 @@ class Trainer:
         b = self.bundle
         metrics = {"test_acc": event.test_acc, "test_loss": event.test_loss, "best_test_acc": self.best_test_acc}
         common = dict(model_name=self.config.model, model_options=self.config.model_options, classes=b.classes,
-                      input_shape=self.input_shape, mean=_match_channels(b.mean, self.input_shape[0]),
-                      std=_match_channels(b.std, self.input_shape[0]), epoch=event.epoch, step=self.step,
+                      input_shape=self.input_shape, mean=_match_channels(self.mean, self.input_shape[0]),
+                      std=_match_channels(self.std, self.input_shape[0]), epoch=event.epoch, step=self.step,
                       optimizer=self.optimizer, scheduler=self.scheduler, config=self.config.to_dict(),
                       metrics=metrics)
         ckpt = self.run_dir / "checkpoints"

@@ -66,12 +66,18 @@ def _input_shape(input_shape) -> tuple[int, int, int]:
     return shape  # type: ignore[return-value]
 
 
-def model_summary(model: nn.Module, input_shape) -> ModelSummary:
-    """Summary for one image of `input_shape` (C, H, W); the model's train/eval flags are left as they were."""
+def model_summary(model: nn.Module, input_shape, batch_size: int = 1) -> ModelSummary:
+    """Summary for a batch of `input_shape` (C, H, W) images; the model's train/eval flags are left as they were.
+
+    batch_size only changes the table's shapes, mult-adds and memory (seed 002 summarises a batch
+    of 100, seed 004 a batch of 3); parameters and receptive fields do not depend on it.
+    """
     shape = _input_shape(input_shape)
+    if batch_size < 1:
+        raise ModelError(f"The batch size must be at least 1, got {batch_size}.")
     param = next(model.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-    x = torch.zeros(1, *shape, device=model_device(model), dtype=dtype)
+    x = torch.zeros(batch_size, *shape, device=model_device(model), dtype=dtype)
     depth = max((name.count(".") + 1 for name, _ in model.named_modules() if name), default=1)
     tracker = ReceptiveFieldTracker()
     try:
@@ -91,8 +97,16 @@ def model_summary(model: nn.Module, input_shape) -> ModelSummary:
         trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
         size_mb=model_size_mb(model),
         total_macs=int(stats.total_mult_adds),
-        text=str(stats),
+        text=_readable_units(str(stats)),
     )
+
+
+def _readable_units(table: str) -> str:
+    """torchinfo 1.8 on Python 3.11 prints its unit enum ("Total mult-adds (Units.MEGABYTES)"): say M, G..."""
+    for enum_name, short in (("Units.KILOBYTES", "k"), ("Units.MEGABYTES", "M"), ("Units.GIGABYTES", "G"),
+                             ("Units.TERABYTES", "T"), ("Units.NONE", "")):
+        table = table.replace(f"({enum_name})", f"({short})" if short else "")
+    return table
 
 
 def _rows(model: nn.Module, summary_list: list, tracker: ReceptiveFieldTracker) -> list[LayerRow]:
