@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a model and record the run")
     _common(p)
+    p.add_argument("--preset", help="a lecture's recipe (see `cnn-studio presets`); options given too override it")
     _train_arguments(p)
     p.set_defaults(func=cmd_train)
 
@@ -107,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=1, help="batch of the table's shapes (seed 002 uses 100)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option, JSON value")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("presets", help="list the lectures' training recipes")
+    _common(p)
+    p.set_defaults(func=cmd_presets)
 
     p = sub.add_parser("models", help="list the models")
     _common(p)
@@ -223,8 +228,49 @@ def cmd_train(args: argparse.Namespace) -> int:
     from studio.core.engine import Trainer
 
     config = config_from_args(args)
+    if args.preset:
+        config = _with_preset(args, config)
     config.validate()
     return _run_trainer(lambda callbacks: Trainer(config, callbacks=callbacks, runs_dir=args.runs_dir), args)
+
+
+def _with_preset(args: argparse.Namespace, config):
+    """The preset's recipe, then every option the user typed on top of it."""
+    from studio.core.config import TrainConfig
+    from studio.core.presets import get_preset
+
+    typed = _explicit_options(args)
+    recipe = get_preset(args.preset).apply(TrainConfig(data_dir=config.data_dir)).to_dict()
+    chosen = config.to_dict()
+    for key in typed:
+        if key in chosen:
+            recipe[key] = chosen[key]
+        elif key in chosen["augment"]:
+            recipe["augment"][key] = chosen["augment"][key]
+    return TrainConfig.from_dict(recipe)
+
+
+_ARG_TO_FIELD = {"batch_size": "batch_size", "weight_decay": "weight_decay", "early_stop": "early_stop_patience",
+                 "threads": "num_threads", "option": "model_options", "noise": "noise_std"}
+
+
+def _explicit_options(args: argparse.Namespace) -> set[str]:
+    """The config fields the user set on the command line (differing from the parser's defaults)."""
+    defaults = build_parser().parse_args(["train"])
+    return {_ARG_TO_FIELD.get(k, k) for k, v in vars(args).items()
+            if k not in ("func", "preset", "json", "runs_dir") and getattr(defaults, k, v) != v}
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from studio.core.presets import PRESETS
+
+    if args.json:
+        _emit_json([{"name": p.name, "title": p.title, "source": p.source, "settings": p.apply().to_dict()}
+                    for p in PRESETS])
+        return 0
+    for p in PRESETS:
+        print(f"{p.name:22} {p.title}\n{'':22} {p.source}")
+    return 0
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -87,3 +87,22 @@ def test_an_unreadable_checkpoint_exits_1(capsys, tmp_path):
     code, _, err = run_cli(capsys, "predict", str(bad), str(ROOT / "resources" / "images" / "horse.png"),
                            "--model", "lenet5")
     assert code == 1 and "bad.pt" in err and "Traceback" not in err
+
+
+def test_a_preset_sets_the_lectures_recipe_and_typed_options_override_it(monkeypatch, capsys):
+    import studio.cli as cli
+
+    seen = {}
+
+    def fake_run(make_trainer, args):
+        seen["config"] = make_trainer([]).config
+        return 0
+
+    monkeypatch.setattr(cli, "_run_trainer", fake_run)
+    assert main(["train", "--preset", "seed001-cifarcnn", "--epochs", "2"]) == 0
+    cfg = seen["config"]
+    assert (cfg.model, cfg.dataset, cfg.lr, cfg.batch_size, cfg.normalize) == ("cifar-cnn", "cifar10", 1e-4, 128,
+                                                                              "seed001")
+    assert cfg.augment.hflip and cfg.augment.crop_padding == 4
+    assert cfg.epochs == 2  # typed on the command line: wins over the recipe's 20
+    assert main(["train", "--preset", "no-such-recipe"]) == 1
