@@ -175,6 +175,9 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compile", action="store_true", help="torch.compile (slow to start on CPU)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all cores but one)")
     p.add_argument("--image-size", type=int, default=d.image_size, help="side for folder datasets")
+    p.add_argument("--train-accuracy", choices=("running", "full-pass"), default=d.train_accuracy,
+                   help="running: over the epoch's batches (seed 003); full-pass: an eval pass over the training "
+                        "split after each epoch, counted in the epoch time (seed 001)")
     p.add_argument("--normalize", choices=CHOICES, default=d.normalize,
                    help="input mean/std: auto (ImageNet's when pretrained, else the training split's), dataset, "
                         "half (0.5, seeds 000/003), seed001 (its CIFAR-10 constants), imagenet")
@@ -198,6 +201,7 @@ def config_from_args(args: argparse.Namespace):
         step_size=args.step_size, gamma=args.gamma, label_smoothing=args.label_smoothing, seed=args.seed,
         device=args.device, amp=args.amp, early_stop_patience=args.early_stop, compile=args.compile,
         num_threads=args.threads, image_size=args.image_size, data_dir=args.data_dir, normalize=args.normalize,
+        train_accuracy=args.train_accuracy,
         augment=AugmentConfig(hflip=args.hflip, crop_padding=args.crop_padding, rotation=args.rotation,
                               scale=args.scale, translate=args.translate, color_jitter=args.color_jitter,
                               noise_std=args.noise),

@@ -52,6 +52,9 @@ class TrainConfig:
     compile: bool = False          # torch.compile, opt-in (slow to start on CPU)
     num_threads: int = 0           # 0 = leave one core free on CPU
     image_size: int = 64           # side for folder datasets, which have no fixed size
+    # "running": accuracy of the epoch's training batches as they go (seed 003); "full-pass": one more
+    # pass over the training split in eval mode after the epoch, counted in the epoch time (seed 001).
+    train_accuracy: str = "running"
     normalize: str = "auto"        # auto / dataset / half / seed001 / imagenet (studio.core.normalization)
     data_dir: str | None = None
 
@@ -75,6 +78,8 @@ class TrainConfig:
             problems.append("epochs must be at least 1")
         from studio.core.normalization import CHOICES
 
+        if self.train_accuracy not in ("running", "full-pass"):
+            problems.append("training accuracy must be 'running' or 'full-pass'")
         if self.normalize not in CHOICES:
             problems.append(f"normalisation must be one of {', '.join(CHOICES)}")
         if not 0 <= self.label_smoothing < 1:

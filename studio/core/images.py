@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 import warnings
 from functools import lru_cache
@@ -93,17 +94,32 @@ def _open_stream(source, label: str, path: str | None) -> io.IOBase:
             raise ImageDecodeError(f"{label} is empty (0 bytes).", "empty", None)
         return io.BytesIO(bytes(source))
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - the caller closes it with `with`
+        # O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; the type is
+        # checked on the opened descriptor, so nothing can be swapped in between.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise ImageDecodeError(f"{label} does not exist ({path}).", "unreadable", path) from None
     except IsADirectoryError:
         raise ImageDecodeError(f"{label} is a folder, not an image file.", "unreadable", path) from None
     except OSError as exc:
         raise ImageDecodeError(f"{label} could not be opened ({_short(exc)}).", "unreadable", path) from None
-    if os.fstat(stream.fileno()).st_size == 0:
-        stream.close()
+    try:
+        _check_regular_file(os.fstat(fd), label, path)
+    except ImageDecodeError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _check_regular_file(info: os.stat_result, label: str, path: str) -> None:
+    """Only plain files: /dev/zero never ends and a FIFO blocks, so neither may reach a decoder."""
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageDecodeError(f"{label} is a folder, not an image file.", "unreadable", path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageDecodeError(f"{label} is not a regular file (a device, pipe or socket), so it cannot be an "
+                               "image.", "unreadable", path)
+    if info.st_size == 0:
         raise ImageDecodeError(f"{label} is empty (0 bytes).", "empty", path)
-    return stream
 
 
 def _load(stream, label: str, path: str | None, max_pixels: int, min_side: int | None) -> Image.Image:

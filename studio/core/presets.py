@@ -41,6 +41,7 @@ PRESETS = [
            "constants, batch 128, Adam lr 1e-4, 20 epochs",
            {"dataset": "cifar10", "model": "cifar-cnn", "optimizer": "adam", "lr": 1e-4, "batch_size": 128,
             "epochs": 20, "schedule": "none", "normalize": "seed001", "weight_decay": 0.0,
+            "train_accuracy": "full-pass",
             "augment": AugmentConfig(hflip=True, crop_padding=4).__dict__}),
     Preset("seed003-cnn", "Seed 003: the 3-block BatchNorm CNN on CIFAR-10",
            "seed 003, lines 99-114 and 287-310: Normalize(0.5), batch 100, Adam lr 0.001, 10 epochs",

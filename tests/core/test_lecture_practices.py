@@ -68,3 +68,15 @@ def test_eval_of_a_plain_state_dict_asks_for_the_dataset(tmp_path, capsys):
     assert main(["eval", str(path), "--model", "lenet5"]) == 1
     assert "--dataset" in capsys.readouterr().err
     assert main(["eval", str(path), "--model", "lenet5", "--dataset", "mnist-sample", "--json"]) == 0
+
+
+def test_seed_001_training_accuracy_is_a_full_eval_pass_over_the_train_split(tmp_path):
+    from studio.core.engine import EpochEnd
+    from studio.core.evaluate import evaluate
+
+    epochs = []
+    trainer = Trainer(TrainConfig(train_accuracy="full-pass", epochs=1, batch_size=128), runs_dir=tmp_path,
+                      callbacks=[lambda e: epochs.append(e) if isinstance(e, EpochEnd) else None])
+    trainer.fit()
+    again = evaluate(trainer.model, trainer.bundle.train, trainer.input_shape, trainer.mean, trainer.std)
+    assert epochs[0].train_acc == pytest.approx(again.accuracy)

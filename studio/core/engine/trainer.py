@@ -209,6 +209,8 @@ class Trainer:
     def _run_epoch(self, epoch: int) -> EpochEnd:
         t0 = time.perf_counter()
         train_loss, train_acc, speed = self._train_epoch(epoch)
+        if self.config.train_accuracy == "full-pass":
+            train_acc = self._evaluate(self.bundle.train).accuracy
         result = self._evaluate()
         if self.scheduler is not None and self.config.schedule in ("step", "cosine"):
             self.scheduler.step()
@@ -264,10 +266,10 @@ class Trainer:
         if self._stop.is_set():
             raise _Halt("stopped", self._stop_reason)
 
-    def _evaluate(self):
+    def _evaluate(self, split=None):
         from studio.core.evaluate import evaluate
 
-        return evaluate(self.forward_model, self.bundle.test, self.input_shape, self.mean, self.std,
+        return evaluate(self.forward_model, split or self.bundle.test, self.input_shape, self.mean, self.std,
                         batch_size=self.test_loader.batch_size, device=self.device,
                         num_classes=len(self.bundle.classes), channels_last=self.channels_last)
 

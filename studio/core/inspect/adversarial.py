@@ -107,7 +107,9 @@ def fgsm(model: nn.Module, x, target: int | None = None, eps: float = 0.005, *,
                     grad = _pixel_gradient(model, pixels, y, shift, scale)
                     pixels = pixels + sign * alpha * grad.sign()
                     pixels = torch.min(torch.max(pixels, original - eps), original + eps).clamp(0.0, 1.0).detach()
-        adversarial = ((pixels - shift) / scale).detach()
+            adversarial = ((pixels - shift) / scale).detach()
+        else:
+            adversarial = x   # exactly the input: no round trip through pixel units
 
     probs_after = probabilities(model, adversarial)[0]
     after_index = int(np.argmax(probs_after))
