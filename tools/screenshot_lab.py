@@ -46,4 +46,11 @@ shot("photo")
 tab.show_section("params"); shot("params")
 tab.show_section("autograd"); tab.autograd.run_to_end(); shot("autograd")
 tab.show_section("softmax"); shot("softmax")
+tab.show_section("pool"); tab.pool.go_to_step(2); shot("pool")
+tab.show_section("init"); shot("init")
+tab.show_section("train")
+for _ in range(300):
+    pump(100)
+    if tab.train.loop_result is not None and tab.train.forward_result is not None and not tab.train.is_busy(): break
+shot("train")
 QThreadPool.globalInstance().waitForDone(10000)

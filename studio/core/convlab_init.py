@@ -1,6 +1,6 @@
 """Weight initialisation: the lectures' Kaiming/He formulas next to what PyTorch really does.
 
-Seed 002 (lines 494-498) and seed 004 (lines 266-270) say the weights of nn.Conv2d are
+Seed 002 (lines 495-499) and seed 004 (lines 266-271) say the weights of nn.Conv2d are
 initialised "based on a scheme similar to Kaiming/He": uniform U(-sqrt(6/n_in), sqrt(6/n_in))
 [default] or normal N(0, 2/n_in), and that the biases are initialised to zero.
 
@@ -50,14 +50,14 @@ class LayerSpec:
         return f"nn.{self.kind}({self.n_in}, {self.n_out}, kernel_size={self.kernel})"
 
 
-# The lectures' layers, for the preset menu: (title, spec).
+# The lectures' layers (seed 004's CIFAR10Model, seed 002's PytorchCNN) for the preset menu: (title, spec).
 PRESETS = (
-    ("seed 004 CIFAR10Model, 1st conv", LayerSpec("Conv2d", 3, 32, 3)),
-    ("seed 004 CIFAR10Model, 2nd conv", LayerSpec("Conv2d", 32, 64, 3)),
-    ("seed 004 CIFAR10Model, classifier", LayerSpec("Linear", 64, 10)),
-    ("seed 002 PytorchCNN, 1st conv", LayerSpec("Conv2d", 3, 8, 3)),
-    ("seed 002 PytorchCNN, hidden layer", LayerSpec("Linear", 1024, 32)),
-    ("seed 002 PytorchCNN, logits", LayerSpec("Linear", 32, 10)),
+    ("seed 004 conv 1", LayerSpec("Conv2d", 3, 32, 3)),
+    ("seed 004 conv 2", LayerSpec("Conv2d", 32, 64, 3)),
+    ("seed 004 classifier", LayerSpec("Linear", 64, 10)),
+    ("seed 002 conv 1", LayerSpec("Conv2d", 3, 8, 3)),
+    ("seed 002 hidden", LayerSpec("Linear", 1024, 32)),
+    ("seed 002 logits", LayerSpec("Linear", 32, 10)),
 )
 
 
@@ -187,14 +187,14 @@ def initialise(spec: LayerSpec, scheme: str = "pytorch", generator: torch.Genera
 def formula_lines(spec: LayerSpec) -> list[str]:
     """The three schemes' numbers for this layer, written out."""
     n = fan_in(spec)
+    b = pytorch_bound(n)
     return [
         fan_in_formula(spec),
-        f"PyTorch default: gain = √(2/(1 + a²)) = √(2/(1 + 5)) = √(1/3);  "
-        f"b = gain·√(3/fan_in) = 1/√{n} = {pytorch_bound(n):.5f}",
-        f"    weight ~ U(−{pytorch_bound(n):.5f}, {pytorch_bound(n):.5f}),  "
-        f"bias ~ U(±1/√{n}) = U(±{1 / math.sqrt(n):.5f})",
-        f"He uniform (lecture): √(6/n_in) = √(6/{n}) = {he_uniform_bound(n):.5f};  bias = 0",
-        f"He normal (lecture): σ = √(2/n_in) = √(2/{n}) = {he_normal_std(n):.5f};  bias = 0",
+        "PyTorch default (kaiming_uniform_, a = √5):",
+        f"    gain = √(2/(1 + a²)) = √(1/3),  b = gain·√(3/fan_in) = 1/√{n} = {b:.5f}",
+        f"    weight ~ U(±{b:.5f}),  bias ~ U(±1/√{n}) = U(±{1 / math.sqrt(n):.5f})",
+        f"He uniform (lecture): weight ~ U(±√(6/{n})) = U(±{he_uniform_bound(n):.5f}),  bias = 0",
+        f"He normal (lecture):  weight ~ N(0, 2/{n}),  σ = √(2/{n}) = {he_normal_std(n):.5f},  bias = 0",
     ]
 
 

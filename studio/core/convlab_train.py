@@ -5,7 +5,7 @@ Seed 004 (In [2], lines 16-20; In [11]-[14], lines 322-410): `torch.manual_seed(
 CrossEntropyLoss and ten steps of forward, backward, step, zero_grad on that one batch. It
 prints "epoch   1/10  ->  Loss: 2.8423" ... "epoch  10/10  ->  Loss: 0.0133".
 
-Seed 002 (lines 60-63 and 624-675): `torch.manual_seed(42)`, then a random batch of 100
+Seed 002 (lines 60-63 and 626-675): `torch.manual_seed(42)`, then a random batch of 100
 3x32x32 images with random labels, `PytorchCNN(3, [8, 16], 3, [32], 10, 32, 32)`, one
 forward pass, the cross-entropy loss and loss.backward(); the notebook prints the logits, the
 loss and the gradient of the first conv layer's weights (its saved copy has no outputs).
@@ -15,8 +15,9 @@ from a private torch.Generator seeded like the notebook's `torch.manual_seed(see
 in the notebook's order: the batch first, then every parameter in the order the model creates
 it, with the formulas of PyTorch's own reset_parameters (kaiming_uniform_ with a = sqrt(5) for
 the weights, U(+-1/sqrt(fan_in)) for the biases). That is exactly what the notebook's global
-seed produces (the tests run the notebook's code verbatim and compare), without touching
-torch's global random state, which a training run in another thread may be using.
+seed produces (the tests run the notebook's code verbatim and compare), without reading or
+advancing torch's global random state, which a training run in another thread may be using:
+the model is built on the meta device and only then given memory and values.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ SEED002_CODE = """\
 torch.manual_seed(42)
 X = torch.randn(100, 3, 32, 32)
 y_true = torch.randint(0, 10, (100,))
+# PytorchCNN(3, [8, 16], 3, [32], 10, 32, 32):
 pytorch_model = build_model('configurable-cnn', (3, 32, 32), 10,
     dict(conv_channels=[8, 16], kernel_size=3, hidden_sizes=[32]))
 logits = pytorch_model(X)
@@ -98,6 +100,21 @@ def seeded_default_init(model: nn.Module, generator: torch.Generator) -> list[st
             else:
                 raise ConvLabError(f"{type(module).__name__} layers are not supported by the seeded replay.")
     return drawn
+
+
+def fresh_model(name: str, shape: tuple[int, int, int], num_classes: int, options: dict | None,
+                generator: torch.Generator) -> tuple[nn.Module, list[str]]:
+    """build_model(...) with its parameters drawn from `generator` only.
+
+    The model is built on the meta device (nothing is drawn from torch's global generator,
+    and the device context is local to this thread), moved to empty CPU memory, then every
+    parameter is drawn by seeded_default_init in creation order.
+    """
+    with torch.device("meta"):
+        model = build_model(name, shape, num_classes, options)
+    model = model.to_empty(device="cpu")
+    order = seeded_default_init(model, generator)
+    return model, order
 
 
 def _loss_line(step: int, steps: int, loss: float) -> str:
@@ -148,8 +165,7 @@ def one_batch_loop(seed: int = LECTURE_SEED, steps: int = LECTURE_STEPS, lr: flo
     g = torch.Generator().manual_seed(int(seed))
     x = torch.randn(3, 3, 32, 32, generator=g)
     y = torch.tensor(LECTURE_LABELS, dtype=torch.int64)
-    model = build_model("cifar10-model", (3, 32, 32), 10)
-    order = seeded_default_init(model, g)
+    model, order = fresh_model("cifar10-model", (3, 32, 32), 10, None, g)
     criterion = nn.CrossEntropyLoss()
     cls = torch.optim.Adam if optimiser == "Adam" else torch.optim.SGD
     optimizer = cls(model.parameters(), lr=lr)
@@ -192,14 +208,13 @@ class ForwardResult:
 
 
 def seed002_forward(seed: int = LECTURE_SEED) -> ForwardResult:
-    """Seed 002's cells (lines 630-675): random batch, PytorchCNN, forward, loss, backward."""
+    """Seed 002's cells (lines 626-675): random batch, PytorchCNN, forward, loss, backward."""
     batch_size, n_channels, height, width, n_output = 100, 3, 32, 32, 10
     g = torch.Generator().manual_seed(int(seed))
     X = torch.randn(batch_size, n_channels, height, width, generator=g)
     y_true = torch.randint(0, n_output, (batch_size,), generator=g)
-    model = build_model("configurable-cnn", (n_channels, height, width), n_output,
-                        {"conv_channels": [8, 16], "kernel_size": 3, "hidden_sizes": [32]})
-    seeded_default_init(model, g)
+    model, _order = fresh_model("configurable-cnn", (n_channels, height, width), n_output,
+                                {"conv_channels": [8, 16], "kernel_size": 3, "hidden_sizes": [32]}, g)
     logits = model(X)
     loss = nn.CrossEntropyLoss()(logits, y_true)
     loss.backward()

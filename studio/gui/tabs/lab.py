@@ -2,8 +2,9 @@
 
 Sections (one module each): correlation and convolution on editable grids (lab_conv), kernels
 on a photo (lab_photo), counting parameters (lab_params), autograd (lab_autograd) and softmax
-with cross-entropy (lab_softmax). All maths lives in studio.core.convlab*; this package only
-displays it and forwards edits.
+with cross-entropy (lab_softmax), pooling on a small grid (lab_pool), weight initialisation
+(lab_init) and one batch trained by hand (lab_train). All maths lives in studio.core.convlab*;
+this package only displays it and forwards edits.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from studio.gui.tabs.lab_autograd import AutogradSection
 from studio.gui.tabs.lab_conv import ConvSection
+from studio.gui.tabs.lab_init import InitSection
 from studio.gui.tabs.lab_params import ParamsSection
 from studio.gui.tabs.lab_photo import PhotoSection
+from studio.gui.tabs.lab_pool import PoolSection
 from studio.gui.tabs.lab_softmax import SoftmaxSection
+from studio.gui.tabs.lab_train import TrainSection
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -24,8 +28,9 @@ class LabTab(QWidget):
     """A self-contained tab with one sub-tab per lab section."""
 
     SECTIONS = (("conv", "Correlation && convolution"), ("photo", "Kernels on a photo"),
-                ("params", "Counting parameters"), ("autograd", "Autograd"),
-                ("softmax", "Softmax && cross-entropy"))
+                ("pool", "Pooling"), ("params", "Counting parameters"), ("init", "Weight init"),
+                ("autograd", "Autograd"), ("softmax", "Softmax && cross-entropy"),
+                ("train", "One batch by hand"))
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -34,6 +39,9 @@ class LabTab(QWidget):
         self.params = ParamsSection()
         self.autograd = AutogradSection()
         self.softmax = SoftmaxSection()
+        self.pool = PoolSection()
+        self.init = InitSection()
+        self.train = TrainSection()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for key, title in self.SECTIONS:
@@ -43,7 +51,7 @@ class LabTab(QWidget):
         lay.addWidget(self.tabs)
 
     def show_section(self, key: str) -> None:
-        """Bring a section to the front: 'conv', 'photo', 'params', 'autograd' or 'softmax'."""
+        """Bring a section to the front: 'conv', 'photo', 'params', 'autograd', 'softmax', 'pool', 'init' or 'train'."""
         self.tabs.setCurrentWidget(getattr(self, key))
 
     def shutdown(self) -> None:
@@ -51,3 +59,4 @@ class LabTab(QWidget):
         self.conv._stop_playing()
         self.autograd.stop()
         self.photo.cancel_work()
+        self.train.cancel_work()

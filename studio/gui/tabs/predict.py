@@ -22,6 +22,7 @@ from studio.core.model_sources import load_source
 from studio.gui.tabs.predict_jobs import JobQueue
 from studio.gui.tabs.predict_model import ModelPicker
 from studio.gui.tabs.predict_detail import DetailPanel
+from studio.gui.tabs.predict_adversarial import AdversarialPanel, detail_tabs
 from studio.gui.tabs.predict_views import ROW_ROLE, ResultsModel, sorting_proxy
 from studio.gui.tabs.predict_work import (Detail, InputItem, ItemResult, expand_paths, explain_item,
                                           predict_items, private_copy, settings_for, write_csv)
@@ -125,7 +126,8 @@ class PredictTab(QWidget):
         self.details = DetailPanel()
         self.details.invertClicked.connect(self._invert_clicked)
         self.details.centreToggled.connect(self._centre_toggled)
-        splitter.addWidget(self.details)
+        self.adversarial = AdversarialPanel(self)   # seed 001's adversarial examples, beside the explanation
+        splitter.addWidget(detail_tabs(self.details, self.adversarial))
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 5)
         splitter.setSizes([380, 880])
@@ -159,6 +161,7 @@ class PredictTab(QWidget):
         self.picker.show_loaded(loaded)
         self._show_digit_controls()
         self._predict_all()
+        self.adversarial.refresh()
 
     def _model_failed(self, message: str, details: str) -> None:
         self.model = None
