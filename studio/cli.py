@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 from pathlib import Path
@@ -211,7 +212,18 @@ def config_from_args(args: argparse.Namespace):
 # ---------------------------------------------------------------- output
 
 def _emit_json(doc: Any) -> None:
-    print(json.dumps(doc, indent=2, default=_plain))
+    # Strict JSON: NaN/Infinity (a model with NaN weights predicts NaN) become null, which every parser reads.
+    print(json.dumps(_strict(json.loads(json.dumps(doc, default=_plain))), indent=2, allow_nan=False))
+
+
+def _strict(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strict(v) for v in value]
+    return value
 
 
 def _plain(value: Any) -> Any:
@@ -281,6 +293,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from studio.core.config import TrainConfig
     from studio.core.engine import Trainer
 
+    if args.epochs is not None and args.epochs < 1:
+        raise StudioError(f"--epochs must be at least 1 (the run's total, including the epochs done), got {args.epochs}.")
     override = TrainConfig(epochs=args.epochs) if args.epochs else None
     return _run_trainer(lambda callbacks: Trainer(override, callbacks=callbacks, run_dir=args.run, resume=True), args)
 
@@ -301,7 +315,7 @@ def _run_trainer(make_trainer, args: argparse.Namespace) -> int:
                     "reason": end.reason, "epochs_done": end.epochs_done, "best_test_acc": end.best_test_acc,
                     "elapsed": end.elapsed, "epochs": logger.epochs})
     else:
-        print(f"==> {end.status}: {end.reason}. Best test accuracy {100 * end.best_test_acc:.2f}%. "
+        print(f"==> {end.status}: {end.reason.rstrip('.')}. Best test accuracy {100 * end.best_test_acc:.2f}%. "
               f"Run folder: {trainer.run_dir}")
     if end.status == "failed":
         print(f"error: {end.reason}", file=sys.stderr)
@@ -317,11 +331,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from studio.core.evaluate import evaluate
     from studio.core.metrics import per_class_prf
 
+    if args.batch_size < 1:
+        raise StudioError(f"--batch-size must be at least 1, got {args.batch_size}.")
     loaded = _load_model(args)
-    dataset = args.dataset or loaded.checkpoint.get("config", {}).get("dataset")
-    if not dataset:
+    config = loaded.checkpoint.get("config")
+    config = config if isinstance(config, dict) else {}  # a hand-edited checkpoint may hold anything here
+    dataset = args.dataset or config.get("dataset")
+    if not dataset or not isinstance(dataset, str):
         raise StudioError(f"{Path(args.checkpoint).name} is a plain state dict: name the test data with --dataset.")
-    bundle = load_dataset(dataset, data_dir=args.data_dir)
+    size = config.get("image_size")
+    bundle = load_dataset(dataset, data_dir=args.data_dir, **({"image_size": size} if isinstance(size, int) else {}))
     if len(bundle.classes) != len(loaded.classes):
         raise StudioError(f"The model has {len(loaded.classes)} classes but {dataset} has {len(bundle.classes)}.")
     device = resolve_device(args.device)
@@ -456,14 +475,22 @@ def _save_adversarial(loaded, result, path: Path, k: int) -> list[tuple[str, flo
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from studio.core.inspect.summary import model_summary
-    from studio.core.models import build_model, get_spec
+    from studio.core.models import build_model, get_spec, model_input_shape
 
     spec = get_spec(args.model)
-    shape = args.input_size or _natural_input(spec)
-    model = build_model(args.model, shape, args.classes, _model_options(args.option))
+    options = _model_options(args.option)
+    requested = args.input_size or _natural_input(spec)
+    # What the trainer would feed: AlexNet's images are resized to 227, small ones grown to the
+    # smallest size the network survives. The table shows that, and says so.
+    shape = tuple(model_input_shape(args.model, requested, options=options))
+    if shape != tuple(requested):
+        print(f"note: {spec.title} is fed {shape[0]}x{shape[1]}x{shape[2]} for {requested[0]}x{requested[1]}x"
+              f"{requested[2]} data (images are resized); the table shows that input.", file=sys.stderr)
+    model = build_model(args.model, shape, args.classes, options)
     summary = model_summary(model, shape, batch_size=args.batch_size)
     if args.json:
-        _emit_json({"model": args.model, "input_size": shape, "total_params": summary.total_params,
+        _emit_json({"model": args.model, "input_size": shape, "requested_input_size": tuple(requested),
+                    "total_params": summary.total_params,
                     "trainable_params": summary.trainable_params, "size_mb": round(summary.size_mb, 2),
                     "total_macs": summary.total_macs,
                     "layers": [vars(r) if hasattr(r, "__dict__") else r for r in summary.rows]})
@@ -536,14 +563,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except StudioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(args, str(exc), 1)
     except argparse.ArgumentTypeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, str(exc), 2)
+    except MemoryError:
+        return _fail(args, "not enough memory for this (try a smaller model, batch or image).", 1)
+    except OSError as exc:  # the file system refused something the user pointed at (permissions, full disk)
+        return _fail(args, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return _fail(args, "interrupted", 130)
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    """One line on stderr; with --json also the one JSON document stdout promises, naming the error."""
+    print(f"error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        _emit_json({"error": message, "exit_code": code})
+    return code
 
 
 if __name__ == "__main__":

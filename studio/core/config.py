@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "cosine", "onecycle")
+MAX_CROP_PADDING = 256
+MAX_IMAGE_SIZE = 1024     # folder datasets are preloaded: 1,000 RGB images of 1024 px are 3 GB already
+MAX_SEED = 2**63 - 1      # torch.manual_seed takes a signed 64-bit integer
+
+
+def _whole(value: Any, low: int, high: int | None = None) -> bool:
+    """A whole number (not a bool, not a float) in [low, high]."""
+    return (isinstance(value, int) and not isinstance(value, bool) and value >= low
+            and (high is None or value <= high))
+
+
+def _real(value: Any, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> bool:
+    """A finite number in the range; NaN and infinity fail every comparison, so they are refused here."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    above = value > low if low_open else value >= low
+    below = value < high if high_open else value <= high
+    return above and below
 
 
 @dataclass
@@ -24,6 +43,19 @@ class AugmentConfig:
 
     def any(self) -> bool:
         return any(bool(getattr(self, f.name)) for f in dataclasses.fields(self))
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, in words (empty when they are usable)."""
+        checks = (
+            (_whole(self.crop_padding, 0, MAX_CROP_PADDING), f"crop padding must be 0 to {MAX_CROP_PADDING} pixels"),
+            (_real(self.rotation, 0, 180), "rotation must be between 0 and 180 degrees"),
+            (_real(self.scale, 0, 1, high_open=True), "scale must be in [0, 1)"),
+            (_real(self.translate, 0, 1, high_open=True), "translate must be in [0, 1)"),
+            (_real(self.color_jitter, 0, 1), "colour jitter must be in [0, 1]"),
+            (_real(self.noise_std, 0, 100), "noise std must be a number from 0 to 100"),
+            (isinstance(self.hflip, bool), "hflip must be true or false"),
+        )
+        return [message for ok, message in checks if not ok]
 
 
 @dataclass
@@ -65,36 +97,53 @@ class TrainConfig:
     def validate(self) -> None:
         from studio.core.errors import StudioError
 
-        problems = []
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        if self.schedule not in SCHEDULES:
-            problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
-        if not self.lr > 0:
-            problems.append("learning rate must be positive")
-        if self.batch_size < 1:
-            problems.append("batch size must be at least 1")
-        if self.epochs < 1:
-            problems.append("epochs must be at least 1")
-        from studio.core.normalization import CHOICES
-
-        if self.train_accuracy not in ("running", "full-pass"):
-            problems.append("training accuracy must be 'running' or 'full-pass'")
-        if self.normalize not in CHOICES:
-            problems.append(f"normalisation must be one of {', '.join(CHOICES)}")
-        if not 0 <= self.label_smoothing < 1:
-            problems.append("label smoothing must be in [0, 1)")
+        problems = self.problems()
         if problems:
             raise StudioError("Invalid training settings: " + "; ".join(problems) + ".")
+
+    def problems(self) -> list[str]:
+        """Every setting that cannot be trained with, in words. Values may come from a hand-edited
+        config.json or a GUI field, so types are checked too: a string where a number belongs is a
+        message here, never a TypeError deep in the trainer."""
+        from studio.core.normalization import CHOICES
+
+        checks = (
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
+            (_real(self.lr, 0, 1e3, low_open=True), "learning rate must be a positive number (at most 1000)"),
+            (_real(self.momentum, 0, 1, high_open=True), "momentum must be in [0, 1)"),
+            (_real(self.weight_decay, 0, 1e3), "weight decay must be 0 or a positive number"),
+            (_whole(self.batch_size, 1, 1_000_000), "batch size must be a whole number of at least 1"),
+            (_whole(self.epochs, 1, 1_000_000), "epochs must be a whole number of at least 1"),
+            (_whole(self.step_size, 1), "step size must be a whole number of epochs, at least 1"),
+            (_real(self.gamma, 0, 1e3, low_open=True), "gamma must be a positive number"),
+            (_real(self.label_smoothing, 0, 1, high_open=True), "label smoothing must be in [0, 1)"),
+            (_whole(self.seed, -MAX_SEED, MAX_SEED), "the seed must be a whole number that fits in 64 bits"),
+            (_whole(self.early_stop_patience, 0), "early-stop patience must be 0 (off) or more epochs"),
+            (_whole(self.num_threads, 0, 4096), "threads must be 0 (automatic) or a positive number"),
+            (_whole(self.image_size, 8, MAX_IMAGE_SIZE), f"image size must be 8 to {MAX_IMAGE_SIZE} pixels"),
+            (self.train_accuracy in ("running", "full-pass"), "training accuracy must be 'running' or 'full-pass'"),
+            (self.normalize in CHOICES, f"normalisation must be one of {', '.join(CHOICES)}"),
+            (isinstance(self.dataset, str) and isinstance(self.model, str), "dataset and model must be names"),
+            (isinstance(self.device, str), "device must be a name such as cpu or cuda"),
+            (isinstance(self.model_options, dict), "model options must be a mapping of names to values"),
+        )
+        problems = [message for ok, message in checks if not ok]
+        if not isinstance(self.augment, AugmentConfig):
+            return problems + ["augmentation settings must be a mapping"]
+        return problems + self.augment.problems()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Known fields only; a value of the wrong type is kept for validate() to name."""
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
         if isinstance(kwargs.get("augment"), dict):
             aug_known = {f.name for f in dataclasses.fields(AugmentConfig)}
             kwargs["augment"] = AugmentConfig(**{k: v for k, v in kwargs["augment"].items() if k in aug_known})
+        if kwargs.get("model_options") is None:
+            kwargs.pop("model_options", None)
         return cls(**kwargs)

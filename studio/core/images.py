@@ -136,6 +136,13 @@ def _load(stream, label: str, path: str | None, max_pixels: int, min_side: int |
                                "too-large", path) from None
     except UnidentifiedImageError:
         raise _not_an_image(stream, label, path) from None
+    except ValueError:
+        # Pillow refuses oversized text/ICC chunks (MAX_TEXT_CHUNK) and the whole image with
+        # them; the pixels never need those chunks, so a PNG gets one more try without them.
+        stripped = _png_without_metadata(stream)
+        if stripped is None:
+            raise
+        return _load(stripped, label, path, max_pixels, min_side)
     width, height = image.size
     if width <= 0 or height <= 0:
         raise ImageDecodeError(f"{label} has no pixels ({width}x{height}).", "unreadable", path)
@@ -154,6 +161,30 @@ def _load(stream, label: str, path: str | None, max_pixels: int, min_side: int |
     except _DECODE_ERRORS as exc:
         raise _decode_failure(exc, label, path) from None
     return image
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_METADATA_CHUNKS = (b"iCCP", b"tEXt", b"zTXt", b"iTXt")
+
+
+def _png_without_metadata(stream) -> io.BytesIO | None:
+    """A copy of a PNG without text and ICC chunks, or None when it isn't a PNG or had none."""
+    stream.seek(0)
+    data = stream.read()
+    if not data.startswith(_PNG_SIGNATURE):
+        return None
+    kept, pos = [_PNG_SIGNATURE], len(_PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        end = pos + 12 + int.from_bytes(data[pos:pos + 4], "big")  # length, type, data, CRC
+        kind = data[pos + 4:pos + 8]
+        if kind not in _PNG_METADATA_CHUNKS:
+            kept.append(data[pos:end])  # a cut-off chunk stays cut off: Pillow reports the truncation
+        pos = end
+        if kind == b"IEND":
+            break
+    if len(kept) == 1 or sum(map(len, kept)) == len(data):
+        return None
+    return io.BytesIO(b"".join(kept))
 
 
 def _decode_failure(exc: BaseException, label: str, path: str | None) -> ImageDecodeError:
@@ -181,11 +212,21 @@ def _not_an_image(stream, label: str, path: str | None) -> ImageDecodeError:
         if head.startswith(magic):
             return ImageDecodeError(f"{label} looks like a {kind} file but its header is damaged or cut off.",
                                     "unreadable", path)
+    if _looks_like_svg(stream):
+        return ImageDecodeError(f"{label} is an SVG (vector) drawing, which is not supported; "
+                                "export it as PNG.", "unsupported", path)
     if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
         return ImageDecodeError(f"{label} is a HEIC/HEIF photo, which is not supported; "
                                 "export it as JPEG or PNG.", "unsupported", path)
     return ImageDecodeError(f"{label} is not an image file (supported: PNG, JPEG, BMP, GIF, TIFF, WebP).",
                             "not-an-image", path)
+
+
+def _looks_like_svg(stream) -> bool:
+    """An XML text whose first kilobyte opens an <svg> element (after an optional prolog)."""
+    stream.seek(0)
+    head = stream.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(b"<") and b"<svg" in head
 
 
 def _convert(image: Image.Image, label: str, path: str | None) -> Image.Image:

@@ -15,9 +15,15 @@ DEMO_MODELS = REPO_ROOT / "models"
 
 
 def _pick(override: str | os.PathLike | None, env: str, default: str) -> Path:
+    from studio.core.errors import StudioError
+
     chosen = override or os.environ.get(env) or default
     path = Path(chosen).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, no permission, a read-only disk: say which folder
+        raise StudioError(f"The folder {path} cannot be created or used ({exc.strerror or exc}); "
+                          f"choose another one (or set ${env}).") from None
     return path
 
 

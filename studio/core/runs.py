@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import pickle
 import re
@@ -29,6 +30,7 @@ import studio
 from studio.core.errors import CheckpointError, ModelError, RunError
 
 CHECKPOINT_FORMAT = "cnn-studio-checkpoint"
+FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 2 * 1024**3
 
 
@@ -82,7 +84,7 @@ def save_checkpoint(path: Path, model: torch.nn.Module, *, model_name: str, mode
         # (torch.save stores each shared storage once: this costs no space).
         "net": state,
         "format": CHECKPOINT_FORMAT,
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "model_name": model_name,
         "model_options": dict(model_options or {}),
         "state_dict": state,
@@ -114,27 +116,74 @@ def _plain_scheduler_state(scheduler) -> dict | None:
 def read_checkpoint(path: Path) -> dict:
     """The raw dict of a checkpoint file, read safely: weights_only=True, always."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path.name}: no such checkpoint file.")
-    size = path.stat().st_size
-    if size == 0:
-        raise CheckpointError(f"{path.name}: the file is empty.")
-    if size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{path.name}: {size / 1024**3:.1f} GB is too large for a checkpoint.")
+    _check_checkpoint_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # protocol warnings on junk files: the error below says it all
             data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise CheckpointError(
-            f"{path.name} was refused: it contains Python objects or code, not just weights "
-            f"(only weights-only checkpoints are loaded). Detail: {_first_line(exc)}"
-        ) from None
+        raise _unpickling_error(path, exc) from None
+    except MemoryError:
+        raise CheckpointError(f"{path.name} is too large to load in the memory available.") from None
     except Exception as exc:  # weights_only ran no code; whatever broke, the file is unusable
-        raise CheckpointError(f"{path.name} is not a readable PyTorch checkpoint ({_first_line(exc)}).") from None
+        raise CheckpointError(f"{path.name} is not a readable PyTorch checkpoint: the file is damaged, cut short "
+                              f"or of another kind ({_first_sentence(exc)}).") from None
     if not isinstance(data, dict):
         raise CheckpointError(f"{path.name} holds a {type(data).__name__}, not a checkpoint or state dict.")
     return data
+
+
+def _check_checkpoint_file(path: Path) -> None:
+    """Cheap checks before torch.load: a plain file, not empty, not huge, not a zip bomb."""
+    if path.is_dir():
+        raise CheckpointError(f"{path.name} is a folder, not a checkpoint file.")
+    if not path.exists():
+        raise CheckpointError(f"{path.name}: no such checkpoint file.")
+    if not path.is_file():  # a FIFO or a device would block or never end
+        raise CheckpointError(f"{path.name} is not a regular file (a device, pipe or socket).")
+    size = path.stat().st_size
+    if size == 0:
+        raise CheckpointError(f"{path.name}: the file is empty.")
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path.name}: {size / 1024**3:.1f} GB is too large for a checkpoint.")
+    unpacked = _zip_unpacked_size(path)
+    # torch.save stores its records uncompressed, so a checkpoint unpacks to about its own size;
+    # a small file that unpacks to gigabytes is a zip bomb.
+    if unpacked > MAX_CHECKPOINT_BYTES or unpacked > 16 * size + 64 * 1024**2:
+        raise CheckpointError(f"{path.name} unpacks to {unpacked / 1024**2:,.0f} MB from {size / 1024**2:,.1f} MB: "
+                              "not a checkpoint written by torch.save (a possible zip bomb), refused.")
+
+
+def _zip_unpacked_size(path: Path) -> int:
+    """Total uncompressed size of the zip members (torch's format since 1.6); 0 for other files."""
+    try:
+        if not zipfile.is_zipfile(path):
+            return 0
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return 0  # torch.load will say what is wrong with it
+
+
+def _unpickling_error(path: Path, exc: BaseException) -> CheckpointError:
+    """Code (a refused global) and junk bytes both fail to unpickle; say which one it was.
+
+    torch's message is long advice whose wording changes between versions; the fact is on the
+    line naming the refused GLOBAL (code) or the unsupported opcode (junk).
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    code = next((line for line in lines if "GLOBAL" in line), None)
+    if code is not None:
+        detail = code.split("WeightsUnpickler error:")[-1].strip()
+        return CheckpointError(f"{path.name} was refused: it contains Python objects or code, not just weights "
+                               f"(only weights-only checkpoints are loaded). Detail: {detail[:200]}")
+    junk = next((line for line in lines if line.startswith("Unsupported")), "it cannot be unpickled")
+    return CheckpointError(f"{path.name} is not a PyTorch checkpoint, or it is damaged ({junk[:200]}).")
+
+
+def _first_sentence(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text.split(". ")[0][:200]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -178,16 +227,63 @@ def _load_studio_checkpoint(path: Path, data: dict, map_location: str) -> Loaded
     from studio.core.models import build_model
 
     try:
-        model = build_model(data["model_name"], tuple(data["input_shape"]), len(data["classes"]),
-                            data.get("model_options") or {})
-    except KeyError as exc:
-        raise CheckpointError(f"{path.name} is missing the field {exc}.") from None
-    _load_into(model, data["state_dict"], data["model_name"])
+        fields = _studio_fields(data)
+        model = build_model(fields["model_name"], fields["input_shape"], len(fields["classes"]),
+                            fields["model_options"])
+        _load_into(model, fields["state_dict"], fields["model_name"])
+    except (CheckpointError, ModelError) as exc:
+        raise CheckpointError(f"{path.name} cannot be loaded: {exc}{_newer_format_note(data)}") from None
     model.to(map_location).eval()
-    return LoadedModel(model=model, model_name=data["model_name"], model_options=data.get("model_options") or {},
-                       classes=list(data["classes"]), input_shape=tuple(data["input_shape"]),
-                       mean=tuple(data["mean"]), std=tuple(data["std"]), epoch=int(data.get("epoch", 0)),
-                       source=str(path), checkpoint=data)
+    return LoadedModel(model=model, model_name=fields["model_name"], model_options=fields["model_options"],
+                       classes=fields["classes"], input_shape=fields["input_shape"], mean=fields["mean"],
+                       std=fields["std"], epoch=_epoch_of(data), source=str(path), checkpoint=data)
+
+
+def _newer_format_note(data: dict) -> str:
+    version = data.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version <= FORMAT_VERSION:
+        return ""
+    return (f" (it was saved in checkpoint format {version!r} by a newer CNN Studio; this one reads format "
+            f"{FORMAT_VERSION}: update CNN Studio)")
+
+
+def _studio_fields(data: dict) -> dict:
+    """The fields of a studio checkpoint, checked: a damaged or hand-edited file gets a sentence, not a traceback."""
+    name, classes, options = data.get("model_name"), data.get("classes"), data.get("model_options") or {}
+    if not isinstance(name, str) or not name:
+        raise CheckpointError("the field 'model_name' is missing or not a name")
+    if not isinstance(classes, (list, tuple)) or len(classes) < 2:
+        raise CheckpointError("the field 'classes' must list at least 2 class names")
+    if not isinstance(options, dict):
+        raise CheckpointError("the field 'model_options' must be a mapping of option names to values")
+    shape = _checked_shape(data.get("input_shape"))
+    state = data.get("state_dict")
+    if not isinstance(state, dict) or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in state.items()):
+        raise CheckpointError("the field 'state_dict' must map layer names to tensors")
+    return {"model_name": name, "classes": [str(c) for c in classes], "model_options": options,
+            "input_shape": shape, "state_dict": state,
+            "mean": _checked_stats(data.get("mean"), "mean", shape[0], positive=False),
+            "std": _checked_stats(data.get("std"), "std", shape[0], positive=True)}
+
+
+def _checked_shape(value) -> tuple[int, int, int]:
+    if (not isinstance(value, (list, tuple)) or len(value) != 3
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)):
+        raise CheckpointError(f"the field 'input_shape' must be three positive whole numbers (C, H, W), got {value!r}")
+    return tuple(value)
+
+
+def _checked_stats(value, name: str, channels: int, *, positive: bool) -> tuple[float, ...]:
+    """Normalisation stats: one finite number per channel (a single one is repeated)."""
+    ok = isinstance(value, (list, tuple)) and len(value) in (1, channels) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and (v > 0 or not positive)
+        for v in value)
+    if not ok:
+        kind = "positive number" if positive else "number"
+        raise CheckpointError(f"the field '{name}' must hold one finite {kind} per input channel ({channels}), "
+                              f"got {value!r}")
+    values = tuple(float(v) for v in value)
+    return values * channels if len(values) == 1 else values
 
 
 def extract_state_dict(data: dict, name: str = "checkpoint") -> dict:
@@ -208,7 +304,9 @@ def extract_state_dict(data: dict, name: str = "checkpoint") -> dict:
 
 def _epoch_of(data: dict) -> int:
     epoch = data.get("epoch", 0)
-    return int(epoch) if isinstance(epoch, (int, float)) else 0
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or not math.isfinite(epoch):
+        return 0
+    return int(epoch)
 
 
 def import_state_dict(state: dict, model_name: str, *, classes=None, input_shape=None, mean=None, std=None,
@@ -220,10 +318,11 @@ def import_state_dict(state: dict, model_name: str, *, classes=None, input_shape
     num_classes = len(classes) if classes else _guess_num_classes(state)
     in_ch = _guess_in_channels(state)
     shapes = [tuple(input_shape)] if input_shape else _candidate_shapes(spec, in_ch)
+    options = _shape_options(model_name, state)
     first_error = None
     for shape in shapes:
         try:
-            model = build_model(model_name, shape, num_classes)
+            model = build_model(model_name, shape, num_classes, options)
             _load_into(model, state, model_name)
         except (CheckpointError, ModelError) as exc:
             first_error = first_error or exc
@@ -232,12 +331,38 @@ def import_state_dict(state: dict, model_name: str, *, classes=None, input_shape
             continue
         model.eval()
         guess_classes, guess_mean, guess_std = _notebook_defaults(spec, shape[0], num_classes)
-        return LoadedModel(model=model, model_name=model_name, model_options={},
+        return LoadedModel(model=model, model_name=model_name, model_options=options,
                            classes=list(classes) if classes else guess_classes, input_shape=shape,
                            mean=tuple(mean or guess_mean), std=tuple(std or guess_std),
                            epoch=epoch, source=source or f"state dict imported as {model_name}",
                            checkpoint={})
     raise first_error or CheckpointError(f"The state dict does not fit {model_name}.")
+
+
+def _shape_options(model_name: str, state: dict) -> dict:
+    """configurable-cnn's options, read back from a state dict's tensors (seed 002 builds PytorchCNN with any).
+
+    conv_channels and kernel_size come from features.<i>.weight, hidden_sizes from every
+    classifier.<j>.weight but the last. Other models have no options that change tensor shapes.
+    """
+    if model_name != "configurable-cnn":
+        return {}
+    convs = _numbered(state, "features.", ndim=4)
+    linears = _numbered(state, "classifier.", ndim=2)
+    if not convs or not linears or convs[0].shape[-1] != convs[0].shape[-2]:
+        return {}  # not PytorchCNN's layout: the mismatch message will say what differs
+    return {"conv_channels": [int(w.shape[0]) for w in convs], "kernel_size": int(convs[0].shape[-1]),
+            "hidden_sizes": [int(w.shape[0]) for w in linears[:-1]]}
+
+
+def _numbered(state: dict, prefix: str, ndim: int) -> list[torch.Tensor]:
+    """The '<prefix><n>.weight' tensors of `ndim` dimensions, in layer order."""
+    found = []
+    for key, value in state.items():
+        index = key[len(prefix):-len(".weight")] if key.startswith(prefix) and key.endswith(".weight") else ""
+        if index.isdigit() and value.ndim == ndim:
+            found.append((int(index), value))
+    return [value for _, value in sorted(found, key=lambda item: item[0])]
 
 
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
@@ -270,8 +395,12 @@ def _notebook_defaults(spec, channels: int, num_classes: int):
 
 
 def _candidate_shapes(spec, in_ch: int) -> list[tuple[int, int, int]]:
-    sides = [spec.fixed_size[0]] if spec.fixed_size else []
-    sides += [s for s in (32, 28, 224, 64, 96, 227) if s not in sides]
+    # torchvision networks pool adaptively, so every size "fits": try their natural 224 first.
+    # One channel is most likely MNIST-like (28), three CIFAR-like (32): LeNet-5's tensors are the
+    # same for both (28 px gets padding 2), so the order decides the geometry it is rebuilt with.
+    sides = [spec.fixed_size[0]] if spec.fixed_size else [224] if spec.family == "torchvision" else []
+    usual = (28, 32) if in_ch == 1 else (32, 28)
+    sides += [s for s in (*usual, 224, 64, 96, 227) if s not in sides]
     return [(in_ch, s, s) for s in sides]
 
 
@@ -296,16 +425,33 @@ def _load_into(model: torch.nn.Module, state: dict, model_name: str) -> None:
     unexpected = [k for k in state if k not in expected]
     wrong = [f"{k}: checkpoint {tuple(state[k].shape)}, model {tuple(expected[k].shape)}"
              for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
-    if missing or unexpected or wrong:
+    kinds = [f"{k} is {_tensor_kind(state[k])}" for k in expected if k in state and not _fits(state[k], expected[k])]
+    if missing or unexpected or wrong or kinds:
         parts = []
         if wrong:
             parts.append("shapes differ for " + "; ".join(wrong[:5]) + (" ..." if len(wrong) > 5 else ""))
+        if kinds:
+            parts.append("not plain weights: " + "; ".join(kinds[:3]) + (" ..." if len(kinds) > 3 else ""))
         if missing:
             parts.append("missing " + ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else ""))
         if unexpected:
             parts.append("unexpected " + ", ".join(unexpected[:6]) + (" ..." if len(unexpected) > 6 else ""))
         raise CheckpointError(f"The checkpoint does not match {model_name}: " + "; ".join(parts) + ".")
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:  # anything the checks above did not foresee
+        raise CheckpointError(f"The checkpoint does not fit {model_name} ({_first_sentence(exc)}).") from None
+
+
+def _fits(value: torch.Tensor, target: torch.Tensor) -> bool:
+    """A dense tensor of a kind load_state_dict can cast without losing meaning (half -> float, not complex)."""
+    if value.layout != torch.strided or value.is_complex() or value.dtype == torch.bool or value.is_quantized:
+        return False
+    return value.is_floating_point() or not target.is_floating_point()
+
+
+def _tensor_kind(value: torch.Tensor) -> str:
+    return f"a {value.layout} tensor" if value.layout != torch.strided else f"{str(value.dtype).removeprefix('torch.')}"
 
 
 # ---------------------------------------------------------------- run folders

@@ -17,11 +17,11 @@ import traceback
 from importlib import import_module
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
-    QSplitter, QStackedWidget, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget,
+    QApplication, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
+    QScrollArea, QSplitter, QStackedWidget, QStyle, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
 from studio.core.config import TrainConfig
@@ -84,25 +84,75 @@ def _model_facts(name: str, options: dict, pretrained: bool, data_shape, num_cla
 
 
 class LazyTab(QWidget):
-    """A tab built the first time it is shown: the Lab takes seconds to build and needs no state."""
+    """A tab built the first time it is shown: the Lab takes seconds to build and needs no state.
+
+    The built widget sits in a scroll area: a section wider than the window scrolls, instead of
+    its minimum width growing the whole window past the screen's edge (the Lab's editable grids
+    and plots side by side asked for more than a 1280-pixel screen has).
+    """
 
     def __init__(self, factory, title: str, parent: QWidget | None = None):
         super().__init__(parent)
         self._factory = factory
         self._title = title
         self.widget: QWidget | None = None
-        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+        self.scroll = _FitScrollArea()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.scroll)
 
     def build(self) -> QWidget:
         if self.widget is None:
             self.widget = _make_tab(self._factory, self._title)
-            self.layout().addWidget(self.widget)
+            self.scroll.setWidget(self.widget)
         return self.widget
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.widget is None:
             QTimer.singleShot(0, self.build)
+
+
+class _FitScrollArea(QScrollArea):
+    """Gives its widget the viewport's size, never less than the widget's minimum size hint.
+
+    Unlike setWidgetResizable(True) it ignores height-for-width: a page of word-wrapped labels
+    asks for a tall height at its minimum width, which scrolled half the Lab out of sight.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidgetResizable(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+
+    def setWidget(self, widget: QWidget) -> None:
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+        self._fit()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self._fit)
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        widget = self.widget()
+        if widget is None:
+            return
+        hint = widget.minimumSizeHint().expandedTo(widget.minimumSize())
+        viewport = self.maximumViewportSize()
+        width = max(viewport.width(), hint.width())
+        height = max(viewport.height(), hint.height())
+        if width > viewport.width():  # a horizontal scroll bar takes its height from the page
+            height = max(viewport.height() - self.horizontalScrollBar().sizeHint().height(), hint.height())
+        if height > viewport.height() and width == viewport.width():
+            width = max(viewport.width() - self.verticalScrollBar().sizeHint().width(), hint.width())
+        if widget.size() != QSize(width, height):
+            widget.resize(width, height)
 
 
 def _make_tab(factory, title: str) -> QWidget:
@@ -202,6 +252,9 @@ class MainWindow(QMainWindow):
             bar.addWidget(button)
         self.progress = QProgressBar()
         self.progress.setMinimumHeight(26)
+        # QProgressBar's minimum size hint is as wide as its text: a long run name in "run: done, 2/2 epochs
+        # · best test accuracy" grew the window past a 1280-pixel screen. A fixed minimum lets it shrink.
+        self.progress.setMinimumWidth(160)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("Loading PyTorch…")
@@ -974,6 +1027,14 @@ class MainWindow(QMainWindow):
             self._cancel_task(key)
         if self.training_tab is not None:
             self.training_tab._timer.stop()
+        for tab in self.tabs_by_key.values():  # the Lab's animations and background work
+            built = tab.widget if isinstance(tab, LazyTab) else tab
+            shutdown = getattr(built, "shutdown", None)
+            if callable(shutdown):
+                try:
+                    shutdown()
+                except Exception:  # noqa: BLE001 - closing must not fail on one tab
+                    traceback.print_exc()
         event.accept()
 
     @Slot()

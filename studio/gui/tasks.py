@@ -58,13 +58,22 @@ class _Runnable(QRunnable):
     def run(self) -> None:
         task = self._task
         try:
-            result = task.fn(task._report, task._stop.is_set)
-        except StudioError as exc:
-            task._relay.failed.emit(str(exc), "")
-        except Exception as exc:  # a bug, but the app must keep running: show it with details
-            task._relay.failed.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
-        else:
-            task._relay.done.emit(result)
+            try:
+                result = task.fn(task._report, task._stop.is_set)
+            except _RelayGone:
+                return
+            except StudioError as exc:
+                task._relay.failed.emit(str(exc), "")
+            except Exception as exc:  # a bug, but the app must keep running: show it with details
+                task._relay.failed.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            else:
+                task._relay.done.emit(result)
+        except RuntimeError:  # "Signal source has been deleted": the process is exiting; nobody is listening
+            pass
+
+
+class _RelayGone(Exception):
+    """Raised into a task's function when its progress can no longer be delivered: stop working."""
 
 
 class Task:
@@ -92,7 +101,10 @@ class Task:
         key = (int(100 * done / total) if total else done, total)
         if key != self._last_progress:
             self._last_progress = key
-            self._relay.progressed.emit(int(done), int(total))
+            try:
+                self._relay.progressed.emit(int(done), int(total))
+            except RuntimeError as exc:  # the relay was deleted at exit
+                raise _RelayGone() from exc
 
     def _finish(self) -> None:
         self.running = False

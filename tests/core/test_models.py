@@ -71,8 +71,11 @@ def test_model_input_shape_resizes_where_needed():
     assert model_input_shape("vgg16", (1, 28, 28)) == (1, 32, 32)
     assert model_input_shape("resnet18", (1, 28, 28), pretrained=True) == (3, 32, 32)
     assert model_input_shape("resnet18", (3, 96, 64)) == (3, 96, 64)
-    # four conv blocks halve four times: 16 px is the least that survives
-    assert model_input_shape("configurable-cnn", (1, 8, 8), options={"conv_channels": [4, 4, 4, 4]}) == (1, 16, 16)
+    # four conv blocks halve four times: 16 px is the least that survives. The depth is the user's
+    # choice, so 8 px data is refused with the reason instead of being silently blown up to 16 px.
+    assert model_input_shape("configurable-cnn", (1, 16, 16), options={"conv_channels": [4, 4, 4, 4]}) == (1, 16, 16)
+    with pytest.raises(ModelError, match="at most 3 block"):
+        model_input_shape("configurable-cnn", (1, 8, 8), options={"conv_channels": [4, 4, 4, 4]})
     with pytest.raises(ModelError, match="no pretrained weights"):
         model_input_shape("lenet5", (1, 28, 28), pretrained=True)
     with pytest.raises(ModelError, match="channels, height, width"):

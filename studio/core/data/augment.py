@@ -41,19 +41,7 @@ def build_augment(cfg: AugmentConfig | None, *, std: Sequence[float] | None = No
 
 
 def _validate(cfg: AugmentConfig) -> None:
-    problems = []
-    if cfg.crop_padding < 0:
-        problems.append("crop padding must be 0 or more pixels")
-    if not 0 <= cfg.rotation <= 180:
-        problems.append("rotation must be between 0 and 180 degrees")
-    if not 0 <= cfg.scale < 1:
-        problems.append("scale must be in [0, 1)")
-    if not 0 <= cfg.translate < 1:
-        problems.append("translate must be in [0, 1)")
-    if not 0 <= cfg.color_jitter <= 1:
-        problems.append("colour jitter must be in [0, 1]")
-    if cfg.noise_std < 0:
-        problems.append("noise std must be 0 or more")
+    problems = cfg.problems()  # one list of rules, shared with TrainConfig.validate
     if problems:
         raise StudioError("Invalid augmentation settings: " + "; ".join(problems) + ".")
 

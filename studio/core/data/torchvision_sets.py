@@ -12,9 +12,11 @@ downloaded by torchvision elsewhere can be copied in.
 from __future__ import annotations
 
 import pickle
+import socket
 import tarfile
 import urllib.error
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,7 @@ _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images
               "t10k-labels-idx1-ubyte")
 # What a failed download raises: URLError/HTTPError (offline, blocked), RuntimeError (all
 # mirrors failed, bad md5), OSError (disk), tar/gzip errors (a cut-off archive).
+DOWNLOAD_TIMEOUT = 20.0  # seconds without a byte (connect or read) before a download counts as failed
 _DOWNLOAD_ERRORS = (urllib.error.URLError, OSError, RuntimeError, tarfile.TarError, EOFError, ValueError)
 
 
@@ -124,6 +127,23 @@ def _files_present(spec: RemoteDataset, root: Path) -> bool:
 
 def _download(spec: RemoteDataset, root: Path) -> None:
     """torchvision's own download (tqdm bar, md5 check of each archive), then extraction."""
+    with _socket_timeout(DOWNLOAD_TIMEOUT):
+        _download_archives(spec, root)
+
+
+@contextmanager
+def _socket_timeout(seconds: float):
+    """torchvision opens its URLs with no timeout: behind a firewall that drops packets, "offline"
+    would hang for minutes instead of failing. The default applies only while downloading."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _download_archives(spec: RemoteDataset, root: Path) -> None:
     cls = spec.tv_class
     if spec.kind != "idx":
         download_and_extract_archive(cls.url, str(root), filename=cls.filename, md5=cls.tgz_md5)

@@ -12,6 +12,7 @@ import math
 import threading
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -136,23 +137,58 @@ class Trainer:
         cfg, b = self.config, self.bundle
         common = dict(input_shape=self.input_shape, mean=self.mean, std=self.std, device=self.device,
                       channels_last=self.channels_last)
+        # A last batch of one image breaks BatchNorm in training ("Expected more than 1 value per
+        # channel" once the map is 1x1): drop it; shuffling leaves out a different image each epoch.
+        lone_last = len(b.train) > 1 and len(b.train) % cfg.batch_size == 1
         self.train_loader = BatchLoader(b.train, cfg.batch_size, shuffle=True, seed=cfg.seed,
-                                        augment=cfg.augment if cfg.augment.any() else None, **common)
+                                        augment=cfg.augment if cfg.augment.any() else None, drop_last=lone_last,
+                                        **common)
         self.test_loader = BatchLoader(b.test, max(cfg.batch_size, 256), shuffle=False, **common)
 
     def _restore(self) -> None:
+        """Model, optimiser, schedule and counters from the run's last checkpoint."""
         path = self.run_dir / "checkpoints" / "last.pt"
         if not path.is_file():
             raise RunError(f"{self.run_dir.name} has no checkpoint to resume from (no epoch finished).")
-        data = runs.read_checkpoint(path)
-        runs._load_into(self.model, data["state_dict"], self.config.model)
-        if data.get("optimizer"):
-            self.optimizer.load_state_dict(data["optimizer"])
-        if data.get("scheduler") and self.scheduler is not None:
-            self.scheduler.load_state_dict(data["scheduler"])
-        self.start_epoch = int(data.get("epoch", 0))
-        self.step = int(data.get("step", 0))
-        self.best_test_acc = float((data.get("metrics") or {}).get("best_test_acc", 0.0))
+        try:
+            data = runs.read_checkpoint(path)
+            state = data.get("state_dict")
+            if not isinstance(state, dict):
+                raise RunError("it holds no model weights")
+            runs._load_into(self.model, state, self.config.model)
+            if data.get("optimizer"):
+                self.optimizer.load_state_dict(data["optimizer"])
+            self.start_epoch = _count(data.get("epoch"))
+            self.step = _count(data.get("step"))
+            self._restore_scheduler(data.get("scheduler"))
+        except (StudioError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise RunError(f"{self.run_dir.name} cannot be resumed: its last checkpoint ({path.name}) is damaged or "
+                           f"does not match the run ({exc}).") from None
+        metrics = data.get("metrics")
+        best = metrics.get("best_test_acc", 0.0) if isinstance(metrics, dict) else 0.0
+        self.best_test_acc = float(best) if isinstance(best, (int, float)) and math.isfinite(best) else 0.0
+
+    def _restore_scheduler(self, state) -> None:
+        """The saved schedule, or a re-planned one when resume extends the run.
+
+        Cosine and OneCycle are planned over the run's length. A longer run gets the schedule it
+        would have had if planned that long, replayed up to where the run is (torch's OneCycleLR
+        raises when stepped past its plan; a restored cosine would train at its final LR of 0).
+        """
+        if self.scheduler is None or not isinstance(state, dict) or not state:
+            return
+        saved = state.get("total_steps", state.get("T_max"))
+        planned = self.scheduler.state_dict()
+        if saved is None or saved == planned.get("total_steps", planned.get("T_max")):
+            self.scheduler.load_state_dict(state)
+            return
+        done = self.step if self.config.schedule == "onecycle" else self.start_epoch
+        for group in self.optimizer.param_groups:  # the optimiser's state brought the old plan's last LR
+            group["lr"] = group.get("initial_lr", self.config.lr)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "scheduler.step() before optimizer.step()": a replay, not training
+            for _ in range(done):
+                self.scheduler.step()
 
     def _open_run(self) -> None:
         if not self.record:
@@ -162,6 +198,7 @@ class Trainer:
         runs.write_json(self.run_dir / "config.json", self.config.to_dict())
         runs.write_status(self.run_dir, "running", epochs_done=self.start_epoch, best_test_acc=self.best_test_acc)
         self._writer = runs.MetricsWriter(self.run_dir)
+        self._opened = True
 
     # ------------------------------------------------------------ the loop
 
@@ -171,6 +208,7 @@ class Trainer:
         try:
             if not self._prepared:
                 self.prepare()
+            epochs_done = self.start_epoch  # known only now for a resumed run
             self._open_run()
             self._emit(self._fit_start())
             for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
@@ -337,13 +375,24 @@ class Trainer:
             traceback.print_exc()
 
     def _finish_run(self, end: FitEnd) -> None:
-        if self.run_dir and self.record and (self.run_dir / "config.json").exists():
+        # Only a run this fit opened gets its status rewritten: a resume that fails before it
+        # starts (damaged checkpoint, no GPU) must leave the run as it was, resumable later.
+        if getattr(self, "_opened", False) and (self.run_dir / "config.json").exists():
             runs.write_status(self.run_dir, end.status, end.reason, epochs_done=end.epochs_done,
                               best_test_acc=self.best_test_acc)
         self._emit_safely(end)
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def _count(value) -> int:
+    """A non-negative whole number from a checkpoint field (epoch, step); anything else is damage."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"a count of {value!r}")
+    return value
 
 
 def _match_channels(stats, channels: int) -> tuple[float, ...]:
@@ -362,7 +411,11 @@ def _resume_config(run_dir, config: TrainConfig | None) -> TrainConfig:
     saved = runs.read_json(Path(run_dir) / "config.json")
     if not isinstance(saved, dict):
         raise RunError(f"{run_dir} is not a run folder (no readable config.json).")
-    resumed = TrainConfig.from_dict(saved)
+    try:
+        resumed = TrainConfig.from_dict(saved)
+        resumed.validate()
+    except (StudioError, TypeError) as exc:
+        raise RunError(f"{Path(run_dir).name} cannot be resumed: its config.json is damaged ({exc}).") from None
     if config is not None and config.epochs > resumed.epochs:
         resumed.epochs = config.epochs   # resuming may extend a run, never change what it is
     return resumed

@@ -36,8 +36,20 @@ def probe_output(module: nn.Module, forward: Callable[[torch.Tensor], torch.Tens
         module.train(was_training)
 
 
-def _flat(shape: torch.Size) -> int:
-    return int(torch.Size(shape[1:]).numel())
+MAX_FC_WEIGHTS = 2**28  # 1 GiB of float32: cifar-cnn on 256x256 images; beyond, the flatten-FC layer explodes
+
+
+def _flat(shape: torch.Size, width: int, model: str) -> int:
+    """Features after flattening, checked before the first linear layer (flat -> width) allocates them.
+
+    The lectures' models flatten the conv maps into a linear layer, whose weights grow with the
+    image's area: a big image would ask for tens of gigabytes and take the machine down.
+    """
+    flat = int(torch.Size(shape[1:]).numel())
+    if flat * width > MAX_FC_WEIGHTS:
+        raise ModelError(f"{model} on these images would need a {flat:,} x {width:,} fully connected layer "
+                         f"({flat * width * 4 / 1024**3:.1f} GB of weights); use smaller images.")
+    return flat
 
 
 # --------------------------------------------------------------------------- lenet5
@@ -67,7 +79,7 @@ class LeNet5(nn.Module):
             act(),
             pool_layer(kernel_size=2),
         )
-        flat = _flat(probe_output(self.features, self.features, (in_channels, *input_size), "lenet5"))
+        flat = _flat(probe_output(self.features, self.features, (in_channels, *input_size), "lenet5"), 120, "lenet5")
         self.classifier = nn.Sequential(
             nn.Linear(flat, 120),
             act(),
@@ -123,7 +135,8 @@ class LectureCNN(nn.Module):
             act(),
             nn.MaxPool2d(2),
         )
-        flat = _flat(probe_output(self, self._blocks, (in_channels, *input_size), "lecture-cnn"))
+        flat = _flat(probe_output(self, self._blocks, (in_channels, *input_size), "lecture-cnn"), num_classes,
+                     "lecture-cnn")
         self.fc = nn.Linear(flat, num_classes)
 
     def _blocks(self, x: torch.Tensor) -> torch.Tensor:
@@ -176,7 +189,8 @@ class CifarCNN(nn.Module):
             nn.MaxPool2d(kernel_size=2, stride=2),
         )
         # 256 * 4 * 4 = 4096 on 32x32 images; measured so other sizes work too.
-        flat = _flat(probe_output(self.conv_layer, self.conv_layer, (in_channels, *input_size), "cifar-cnn"))
+        flat = _flat(probe_output(self.conv_layer, self.conv_layer, (in_channels, *input_size), "cifar-cnn"), 1024,
+                     "cifar-cnn")
         self.fc_layer = nn.Sequential(
             nn.Dropout(p=0.1),
             nn.Linear(flat, 1024),
@@ -220,7 +234,8 @@ class PytorchCNN(nn.Module):
         self.features = nn.Sequential(*layers)
 
         in_shape = (in_channels, input_height, input_width)
-        in_features = _flat(probe_output(self.features, self.features, in_shape, "configurable-cnn"))
+        in_features = _flat(probe_output(self.features, self.features, in_shape, "configurable-cnn"),
+                            (list(hidden_sizes) + [n_output])[0], "configurable-cnn")
         fc_layers: list[nn.Module] = []
         for h_size in hidden_sizes:
             fc_layers.append(nn.Linear(in_features, h_size))
@@ -259,8 +274,27 @@ def configurable_min_size(options: dict) -> int:
     raise ModelError("configurable-cnn: too many conv blocks for any reasonable image size.")
 
 
+def configurable_max_blocks(kernel: int, side: int) -> int:
+    """How many conv + MaxPool2d(2) blocks an image side survives with this kernel (padding k // 2)."""
+    blocks = 0
+    while True:
+        side = (side + 2 * (kernel // 2) - kernel + 1) // 2
+        if side < 1:
+            return blocks
+        blocks += 1
+
+
+MAX_MAP_VALUES = 2**27  # one feature map of 512 MB (float32): the build's dry run allocates it
+
+
 def build_configurable_cnn(shape: Shape, num_classes: int, options: dict) -> nn.Module:
     conv, kernel, hidden = configurable_options(options)
+    # Free-form widths: 1024 channels on 1024x1024 images would be a 4 GB map in the dry run alone.
+    h, w = shape[1], shape[2]
+    for i, channels in enumerate(conv):
+        if channels * (h >> i) * (w >> i) > MAX_MAP_VALUES:
+            raise ModelError(f"configurable-cnn: block {i + 1} would make {channels} maps of {h >> i}x{w >> i} "
+                             "pixels, too large to build; use fewer channels or smaller images.")
     return PytorchCNN(shape[0], conv, kernel, hidden, num_classes, shape[1], shape[2])
 
 
@@ -327,7 +361,7 @@ class AlexNet(nn.Module):
         self.pool5 = nn.MaxPool2d(kernel_size=3, stride=2)
         # Activation function (one module, called seven times, as in the notebook)
         self.relu = nn.ReLU(inplace=True)
-        flat = _flat(probe_output(self, self._conv_features, (in_channels, *input_size), "alexnet"))
+        flat = _flat(probe_output(self, self._conv_features, (in_channels, *input_size), "alexnet"), 4096, "alexnet")
         # Fully connected layers
         self.fc1 = nn.Linear(flat, 4096)  # 256 * 6 * 6 on 227x227
         self.fc2 = nn.Linear(4096, 4096)

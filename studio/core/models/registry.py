@@ -20,6 +20,8 @@ from studio.core.models import lectures, zoo
 from studio.core.models.options import merge_options
 
 Shape = tuple[int, int, int]
+MAX_SIDE = 1024          # the largest image side a model is built for (probing bigger ones takes gigabytes)
+MAX_CLASSES = 100_000    # ImageNet-21k has 21,841; more is a typo that would allocate a huge last layer
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class ModelSpec:
     min_size: int  # smaller images are upsampled to this side (with the default options)
     default_options: dict
     has_pretrained: bool
+    # Smaller images are upsampled to min_size (fixed architectures). False: the options decide the
+    # depth, so an image they shrink to nothing is the user's choice to revisit, not to hide.
+    upsamples: bool = True
 
 
 _LECTURE_SPECS = [
@@ -50,7 +55,8 @@ _LECTURE_SPECS = [
     ModelSpec("configurable-cnn", "Configurable CNN", "seed 002, class PytorchCNN",
               "Choose the conv channels, kernel size and hidden layers; each conv block is conv + ReLU + max pool. "
               "The defaults give the notebook's 34,522-parameter example.",
-              "lecture", None, 4, {"conv_channels": [8, 16], "kernel_size": 3, "hidden_sizes": [32]}, False),
+              "lecture", None, 4, {"conv_channels": [8, 16], "kernel_size": 3, "hidden_sizes": [32]}, False,
+              upsamples=False),
     ModelSpec("cifar10-model", "CIFAR10Model", "seed 004, class CIFAR10Model",
               "Two valid 3x3 convolutions with BatchNorm, ReLU and max pooling, then global average pooling and "
               "one linear layer.",
@@ -98,6 +104,8 @@ def _check_shape(shape, what: str) -> Shape:
         raise ModelError(f"The {what} must be (channels, height, width), got {shape!r}.") from None
     if min(c, h, w) < 1 or c > 64:
         raise ModelError(f"The {what} {shape!r} is not a valid (channels, height, width).")
+    if max(h, w) > MAX_SIDE:
+        raise ModelError(f"The {what} {shape!r} is too large: at most {MAX_SIDE} pixels a side.")
     return c, h, w
 
 
@@ -117,7 +125,18 @@ def model_input_shape(name: str, data_shape: Shape, pretrained: bool = False, op
     if spec.fixed_size is not None:
         return c, *spec.fixed_size
     side = _min_size(spec, options)
+    if not spec.upsamples and min(h, w) < side:
+        raise ModelError(_vanishing_message(spec, options, h, w, side))
     return c, max(h, side), max(w, side)
+
+
+def _vanishing_message(spec: ModelSpec, options: dict | None, h: int, w: int, side: int) -> str:
+    merged = merge_options(spec.name, spec.default_options, options)
+    conv, kernel, _ = lectures.configurable_options(merged)
+    most = lectures.configurable_max_blocks(kernel, min(h, w))
+    return (f"{spec.title} with {len(conv)} conv blocks shrinks {h}x{w} images to nothing: each block halves the "
+            f"feature map, so {h}x{w} images allow at most {most} block(s) with kernel {kernel} "
+            f"(or use images of at least {side} pixels a side).")
 
 
 def _check_pretrained(spec: ModelSpec) -> None:
@@ -138,10 +157,14 @@ def build_model(name: str, input_shape: Shape, num_classes: int, options: dict |
     shape = _check_shape(input_shape, "input shape")
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
         raise ModelError(f"A classifier needs at least 2 classes, got {num_classes!r}.")
+    if num_classes > MAX_CLASSES:
+        raise ModelError(f"{num_classes:,} classes is more than the {MAX_CLASSES:,} a model can be built with.")
     merged = merge_options(name, spec.default_options, options)
     if min(shape[1:]) < _min_size(spec, merged):
+        if not spec.upsamples:
+            raise ModelError(_vanishing_message(spec, merged, shape[1], shape[2], _min_size(spec, merged)))
         raise ModelError(f"{spec.title} needs images of at least {_min_size(spec, merged)} pixels a side, got "
-                         f"{shape[1]}x{shape[2]}; use model_input_shape to get the size to feed.")
+                         f"{shape[1]}x{shape[2]} (model_input_shape gives the size it is fed).")
     if spec.family == "torchvision":
         return zoo.build(name, shape, num_classes, merged, pretrained, weights_dir, progress)
     if pretrained:

@@ -114,12 +114,15 @@ def _reporter(progress: Progress | bool | None, total: int, name: str) -> Progre
 
 
 def load_state_dict(path: Path) -> dict:
-    """Read a weight file safely (tensors only, no pickled code)."""
+    """Read a weight file safely (tensors only, no pickled code), through the app's one checkpoint reader."""
+    from studio.core.errors import CheckpointError
+    from studio.core.runs import read_checkpoint
+
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a truncated or foreign file can fail in many ways inside torch.load
-        raise ModelError(f"The weights file {path} cannot be read ({exc.__class__.__name__}); "
-                         "delete it so it is downloaded again.") from exc
-    if not isinstance(state, dict):
+        state = read_checkpoint(Path(path))
+    except CheckpointError as exc:
+        raise ModelError(f"The weights file {path} cannot be used ({exc}); delete it so it is downloaded again.") \
+            from None
+    if not all(torch.is_tensor(v) for v in state.values()):
         raise ModelError(f"The weights file {path} does not hold a state dict; delete it so it is downloaded again.")
     return state

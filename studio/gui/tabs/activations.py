@@ -48,22 +48,29 @@ def sample_photos() -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def pixels_to_batch(pixels: np.ndarray) -> torch.Tensor:
-    """Decoded pixels (H, W) or (H, W, 3) uint8, or a Split image (C, H, W) -> (1, C, H, W) uint8."""
-    t = torch.from_numpy(np.ascontiguousarray(pixels))
-    if t.dim() == 2:
-        t = t[None]
-    elif t.dim() == 3 and t.shape[-1] in (1, 3) and t.shape[0] not in (1, 3):
-        t = t.permute(2, 0, 1)
-    return t[None].contiguous()
+def photo_input(loaded, image: np.ndarray) -> tuple[torch.Tensor, str]:
+    """A decoded photo -> the model input the Predict tab would give it, and a note on what was done.
+
+    A photo is not a test image: it is cropped to the model's aspect ratio (not stretched), and for a
+    digit model a scan of dark ink on light paper is inverted and centred like MNIST, so the maps
+    and the answer here agree with the Predict tab's.
+    """
+    from studio.core.preprocess import is_digit_model, prepare_input
+
+    net = prepare_input(image, tuple(loaded.input_shape), loaded.mean, loaded.std,
+                        digit=is_digit_model(loaded.classes, loaded.input_shape))
+    notes = [text for flag, text in ((net.inverted, "inverted"), (net.centred, "digit centred like MNIST")) if flag]
+    return net.tensor, (f" ({', '.join(notes)})" if notes else "")
 
 
-def compute_activations(loaded, pixels_uint8: torch.Tensor, source: str = "") -> ActivationResult:
-    """Pixels -> model input (the one prepare_batch) -> every layer's output."""
+def compute_activations(loaded, pixels_uint8: torch.Tensor | None, source: str = "", *,
+                        x: torch.Tensor | None = None) -> ActivationResult:
+    """Pixels -> model input (the one prepare_batch) -> every layer's output; or a ready input x."""
     from studio.core.data.transforms import denormalize, prepare_batch
     from studio.core.inspect.activations import capture, layer_means
 
-    x = prepare_batch(pixels_uint8, tuple(loaded.input_shape), loaded.mean, loaded.std)
+    if x is None:
+        x = prepare_batch(pixels_uint8, tuple(loaded.input_shape), loaded.mean, loaded.std)
     with inspect_lock:
         acts = capture(loaded.model, x)
     spatial = {n: a for n, a in acts.items() if np.ndim(a) == 4}
@@ -293,10 +300,10 @@ class ActivationsTab(InspectTab):
         def work(progress, should_stop):
             from studio.core.images import decode_image
 
-            batch, where = pixels, source
-            if batch is None:
-                batch, where = pixels_to_batch(decode_image(path)), f"Photo {path.name}"
-            return compute_activations(loaded, batch, where)
+            if pixels is not None:
+                return compute_activations(loaded, pixels, source)
+            x, note = photo_input(loaded, decode_image(path))
+            return compute_activations(loaded, None, f"Photo {path.name}{note}", x=x)
 
         self.start("Computing activations…", work, self._show)
 

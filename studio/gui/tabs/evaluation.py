@@ -23,6 +23,7 @@ from studio.gui.widgets.tile_grid import TileGrid
 
 RIGHT, WRONG = "#1a7f37", "#c62828"   # seed 000's green and red, dark enough to read on white
 GRID_LIMIT = 60
+CELL_HINT = "Click a cell of the matrix to see its images, the most confident first."
 
 
 def display_image(chw: np.ndarray) -> np.ndarray:
@@ -85,7 +86,7 @@ class EvaluationTab(InspectTab):
         lv.addWidget(QLabel("Most confused pairs (true → predicted):"))
         lv.addWidget(self.confused)
 
-        self.cell_label = QLabel("Click a cell of the matrix to see its images, the most confident first.")
+        self.cell_label = QLabel(CELL_HINT)
         self.cell_label.setWordWrap(True)
         self.cell_grid = TileGrid(tile_size=64, placeholder="")
         cell_page = QWidget()
@@ -272,6 +273,8 @@ class EvaluationTab(InspectTab):
                                  f"test images after epoch {epoch}")
         else:
             return
+        if self.cell is not None and not all(0 <= v < len(self.cm) for v in self.cell):
+            self._forget_cell()   # a cell of another run's matrix (more classes than this one has)
         self._draw_matrix()
         self._fill_prf()
         self._fill_confused()
@@ -335,6 +338,13 @@ class EvaluationTab(InspectTab):
         cell = item.data(Qt.ItemDataRole.UserRole)
         if cell:
             self.show_cell(*cell)
+
+    def _forget_cell(self) -> None:
+        self.cell = None
+        self.cell_images = np.zeros(0, dtype=np.int64)
+        self.cell_grid.clear("")
+        self.cell_label.setText(CELL_HINT)
+        self.matrix.select(None)
 
     # -- images -----------------------------------------------------------------------------------
     @guarded

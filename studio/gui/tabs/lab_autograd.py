@@ -70,13 +70,13 @@ class AutogradSection(QWidget):
                       "for leaves created with requires_grad=True (here w and b).")
         note.setWordWrap(True)
         note.setStyleSheet("color: #555555;")
-        left_box = QGroupBox("Logistic regression: autograd vs the chain rule (seed 000, lines 231-267)")
+        left_box = QGroupBox("Autograd vs the chain rule (seed 000, lines 231-267)")
         ll = QVBoxLayout(left_box)
         ll.addWidget(QLabel("X = torch.randn(n, m), y_true = torch.randint(2, (n,)), w = torch.randn(m), "
                             "b = torch.randn(1); loss = binary cross-entropy summed; loss.backward()"))
         ll.itemAt(0).widget().setWordWrap(True)
-        ll.addLayout(row("torch.manual_seed", self.seed_spin, "samples n", self.samples_spin,
-                         "features m", self.features_spin))
+        ll.addLayout(row("torch.manual_seed", self.seed_spin))
+        ll.addLayout(row("samples n", self.samples_spin, "features m", self.features_spin))
         ll.addWidget(self.loss_label)
         ll.addWidget(self.grad_table)
         ll.addWidget(formula)
@@ -113,10 +113,10 @@ class AutogradSection(QWidget):
         self.log_text.setReadOnly(True)
         self.log_text.setFont(mono_font(-1))
         self.log_text.setMaximumWidth(300)
-        right_box = QGroupBox("Fitting the logistic curve by gradient descent (seed 000, lines 326-393)")
+        right_box = QGroupBox("Fitting a logistic curve by gradient descent (seed 000, lines 326-393)")
         rl = QVBoxLayout(right_box)
-        rl.addLayout(row("learning rate", self.lr_spin, "epochs", self.epochs_spin, "noise", self.noise_spin,
-                         "seed", self.fit_seed_spin))
+        rl.addLayout(row("learning rate", self.lr_spin, "epochs", self.epochs_spin))
+        rl.addLayout(row("noise", self.noise_spin, "seed", self.fit_seed_spin))
         rl.addLayout(row(self.start_button, self.reset_button, self.finish_button, "epochs per frame",
                          self.speed_spin))
         plots = QHBoxLayout()

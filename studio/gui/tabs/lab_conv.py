@@ -67,7 +67,9 @@ class ConvSection(QWidget):
         for ex in convlab.EXAMPLES:
             self.example_combo.addItem(ex.title, ex.key)
             self.example_combo.setItemData(self.example_combo.count() - 1, ex.source, Qt.ItemDataRole.ToolTipRole)
-        self.example_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Not AdjustToContents: the longest example title made the section wider than a 1280-pixel screen.
+        self.example_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.example_combo.setMinimumContentsLength(30)
         self.corr_radio = QRadioButton("Cross-correlation (what nn.Conv2d computes)")
         self.conv_radio = QRadioButton("Convolution (kernel flipped)")
         self.corr_radio.setChecked(True)
@@ -138,6 +140,7 @@ class ConvSection(QWidget):
         # formula and checks
         self.shape_label = QLabel()
         self.shape_label.setFont(mono_font())
+        self.shape_label.setWordWrap(True)
         self.shape_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.formula_label = QLabel()
         self.formula_label.setFont(mono_font(-0.5))
@@ -164,6 +167,7 @@ class ConvSection(QWidget):
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
         self.step_label = QLabel()
+        self.step_label.setWordWrap(True)
         self.equation_label = QLabel()
         self.equation_label.setWordWrap(True)
         self.equation_label.setFont(mono_font(-0.5))

@@ -134,7 +134,8 @@ class PhotoSection(QWidget):
         self.timing_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         timing_box = QGroupBox("Naive loop vs F.conv2d")
         tl = QVBoxLayout(timing_box)
-        tl.addLayout(row(self.loop_size, self.time_button))
+        tl.addLayout(row(self.loop_size))   # two rows: side by side they made the Lab too wide for 1280 pixels
+        tl.addLayout(row(self.time_button))
         tl.addWidget(self.timing_bar)
         tl.addWidget(self.timing_label)
 

@@ -193,6 +193,9 @@ class ModelTab(InspectTab):
         self.subtitle = QLabel()
         self.subtitle.setWordWrap(True)
         self.totals = QLabel()
+        # Wrapping: one line of totals for VGG-16 is ~700 px, and an unwrapped label's width is the
+        # tab's minimum, which pushed the whole window past a 1280-pixel screen.
+        self.totals.setWordWrap(True)
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.totals.setStyleSheet("font-size: 13px;")
         self.containers = QCheckBox("Show container modules")

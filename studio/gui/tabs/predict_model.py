@@ -183,6 +183,13 @@ class ModelPicker(QWidget):
         self.info.setToolTip(str(loaded.source))
 
     def show_error(self, message: str) -> None:
+        source = self.selected()
+        if source is not None and source.kind == "checkpoint" and not source.model_name \
+                and "plain state dict" in message:
+            # The core's wording names the command line's --model; here the choice is the list beside.
+            message = (f"{source.path.name} holds only weights (a notebook's state dict), not which network "
+                       "they belong to: choose the architecture it was trained with in the Architecture list.")
+            self.arch.setFocus()
         self.info.setStyleSheet("color: #b00020;")
         self.info.setText(html.escape(message))
 
