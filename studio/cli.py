@@ -313,7 +313,7 @@ def _run_trainer(make_trainer, args: argparse.Namespace) -> int:
     if args.json:
         _emit_json({"run_dir": str(trainer.run_dir) if trainer.run_dir else None, "status": end.status,
                     "reason": end.reason, "epochs_done": end.epochs_done, "best_test_acc": end.best_test_acc,
-                    "elapsed": end.elapsed, "epochs": logger.epochs})
+                    "elapsed": end.elapsed, "epochs": logger.epochs, "skipped": logger.skipped})
     else:
         print(f"==> {end.status}: {end.reason.rstrip('.')}. Best test accuracy {100 * end.best_test_acc:.2f}%. "
               f"Run folder: {trainer.run_dir}")
@@ -555,6 +555,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from studio.gui.app import run
 
         return run()
+    _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -572,6 +573,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
     except KeyboardInterrupt:
         return _fail(args, "interrupted", 130)
+
+
+def _tolerant_streams() -> None:
+    """File names that are not valid UTF-8 reach Python as surrogates; a strict UTF-8 stdout (a
+    UTF-8 locale, PYTHONIOENCODING) cannot print them. Escape them instead of crashing."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot change (closed, detached): leave it
+                pass
 
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:

@@ -11,7 +11,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULES = ("none", "step", "cosine", "onecycle")
 MAX_CROP_PADDING = 256
 MAX_IMAGE_SIZE = 1024     # folder datasets are preloaded: 1,000 RGB images of 1024 px are 3 GB already
-MAX_SEED = 2**63 - 1      # torch.manual_seed takes a signed 64-bit integer
+MAX_SEED = 2**32 - 1      # numpy's range; the trainer derives per-epoch seeds as seed * 100_003 + epoch
 
 
 def _whole(value: Any, low: int, high: int | None = None) -> bool:
@@ -118,7 +118,7 @@ class TrainConfig:
             (_whole(self.step_size, 1), "step size must be a whole number of epochs, at least 1"),
             (_real(self.gamma, 0, 1e3, low_open=True), "gamma must be a positive number"),
             (_real(self.label_smoothing, 0, 1, high_open=True), "label smoothing must be in [0, 1)"),
-            (_whole(self.seed, -MAX_SEED, MAX_SEED), "the seed must be a whole number that fits in 64 bits"),
+            (_whole(self.seed, 0, MAX_SEED), f"the seed must be a whole number from 0 to {MAX_SEED}"),
             (_whole(self.early_stop_patience, 0), "early-stop patience must be 0 (off) or more epochs"),
             (_whole(self.num_threads, 0, 4096), "threads must be 0 (automatic) or a positive number"),
             (_whole(self.image_size, 8, MAX_IMAGE_SIZE), f"image size must be 8 to {MAX_IMAGE_SIZE} pixels"),

@@ -17,11 +17,11 @@ FIXED = {
 }
 CHOICES = ("auto", "dataset", *FIXED)
 TITLES = {
-    "auto": "Auto: ImageNet's for pretrained models, else the training split's",
-    "dataset": "Computed from the training split",
-    "half": "0.5 / 0.5 per channel (seeds 000, 003)",
+    "auto": "Auto (split's; ImageNet's if pretrained)",
+    "dataset": "From the training split",
+    "half": "0.5 / 0.5 (seeds 000, 003)",
     "seed001": "Seed 001's CIFAR-10 constants",
-    "imagenet": "ImageNet's (torchvision pretrained models)",
+    "imagenet": "ImageNet's",
 }
 
 

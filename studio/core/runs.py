@@ -482,7 +482,9 @@ def write_status(run_dir: Path, status: str, reason: str = "", **extra: Any) -> 
 
 
 def read_status(run_dir: Path) -> dict:
-    status = read_json(Path(run_dir) / "status.json", {}) or {}
+    status = read_json(Path(run_dir) / "status.json", {})
+    if not isinstance(status, dict):
+        status = {}  # a damaged status file reads as "unknown", not as a crash of the runs list
     if status.get("status") == "running" and not _recently_touched(run_dir):
         # The process that wrote "running" is gone (crash, kill): the run can be resumed.
         status = dict(status, status="stopped", reason=status.get("reason") or "interrupted")
@@ -514,22 +516,24 @@ def read_metrics(run_dir: Path) -> list[dict]:
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         return records
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             try:
                 record = json.loads(line)
             except ValueError:
                 continue  # a line cut short by a crash
+            if not isinstance(record, dict):
+                continue  # not one of ours: a damaged or hand-edited file
             if record.get("event") == "fit_start" and records:
-                start = int(record.get("start_epoch", 0))
-                records = [r for r in records if int(r.get("epoch", 0) or 0) <= start or "epoch" not in r
+                start = _whole_or_zero(record.get("start_epoch"))
+                records = [r for r in records if _whole_or_zero(r.get("epoch")) <= start or "epoch" not in r
                            or r.get("event") in ("fit_start", "fit_end", "error")]
             records.append(record)
     return records
 
 
 def epoch_records(run_dir: Path) -> list[dict]:
-    return [r for r in read_metrics(run_dir) if r.get("event") == "epoch"]
+    return [r for r in read_metrics(run_dir) if r.get("event") == "epoch" and _whole_or_zero(r.get("epoch")) > 0]
 
 
 def save_epoch_snapshot(run_dir: Path, epoch: int, confusion: np.ndarray | None, kernels: dict[str, np.ndarray]) -> None:
@@ -586,8 +590,17 @@ def read_run(run_dir: Path) -> RunInfo:
     status = read_status(run_dir)
     return RunInfo(path=run_dir, name=run_dir.name, config=config, status=status,
                    created=(run_dir / "config.json").stat().st_mtime,
-                   epochs_done=int(status.get("epochs_done", 0) or 0),
-                   best_test_acc=status.get("best_test_acc"))
+                   epochs_done=_whole_or_zero(status.get("epochs_done")),
+                   best_test_acc=_fraction_or_none(status.get("best_test_acc")))
+
+
+def _whole_or_zero(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _fraction_or_none(value) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
 
 
 def list_runs(runs_dir: Path) -> list[RunInfo]:

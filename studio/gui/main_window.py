@@ -252,9 +252,6 @@ class MainWindow(QMainWindow):
             bar.addWidget(button)
         self.progress = QProgressBar()
         self.progress.setMinimumHeight(26)
-        # QProgressBar's minimum size hint is as wide as its text: a long run name in "run: done, 2/2 epochs
-        # · best test accuracy" grew the window past a 1280-pixel screen. A fixed minimum lets it shrink.
-        self.progress.setMinimumWidth(160)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("Loading PyTorch…")

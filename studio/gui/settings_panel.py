@@ -14,10 +14,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox, QLabel,
-    QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget,
+    QLineEdit, QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from studio.core.config import AugmentConfig, TrainConfig
+from studio.core.normalization import CHOICES as NORMALIZATIONS, TITLES as NORMALIZATION_TITLES
+from studio.core.presets import PRESETS, get_preset
 
 OPTIMIZER_TITLES = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD (momentum)", "rmsprop": "RMSprop"}
 SCHEDULE_TITLES = {"none": "Constant", "step": "Step decay", "cosine": "Cosine annealing", "onecycle": "One-cycle"}
@@ -107,6 +109,34 @@ def _wrap_label(text: str = "") -> QLabel:
     return label
 
 
+def format_options(options: dict) -> str:
+    import json
+
+    return ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in (options or {}).items())
+
+
+def parse_options(text: str) -> dict:
+    """'activation=tanh, conv_channels=[8,16]' -> dict; values are JSON where they parse, else text.
+
+    Unknown names and bad values are reported by the model registry when training starts.
+    """
+    import json
+    import re
+
+    options = {}
+    # split on commas that are not inside brackets
+    for part in re.split(r",(?![^\[]*\])", text or ""):
+        key, sep, raw = part.partition("=")
+        if not sep or not key.strip():
+            continue
+        raw = raw.strip()
+        try:
+            options[key.strip()] = json.loads(raw)
+        except ValueError:
+            options[key.strip()] = raw
+    return options
+
+
 class SettingsPanel(QScrollArea):
     """Editor of one TrainConfig. config() returns a fresh copy with the edits applied."""
 
@@ -143,6 +173,22 @@ class SettingsPanel(QScrollArea):
     def _data_group(self) -> QGroupBox:
         box = QGroupBox("Data")
         form = QFormLayout(box)
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItem("Lecture recipe…", "")
+        for preset in PRESETS:
+            self.preset_combo.addItem(preset.title, preset.name)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1, preset.source, Qt.ItemDataRole.ToolTipRole)
+        self.preset_combo.setToolTip("Sets dataset, model, optimiser, learning rate, batch size, epochs, "
+                                     "augmentation and normalisation as a lecture notebook did.")
+        self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_combo.setMinimumContentsLength(12)
+        self.normalize_combo = QComboBox()
+        for key in NORMALIZATIONS:
+            self.normalize_combo.addItem(NORMALIZATION_TITLES[key], key)
+            self.normalize_combo.setItemData(self.normalize_combo.count() - 1, NORMALIZATION_TITLES[key],
+                                             Qt.ItemDataRole.ToolTipRole)
+        self.normalize_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.normalize_combo.setMinimumContentsLength(12)
         self.dataset_combo = QComboBox()
         self.dataset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.dataset_combo.setMinimumContentsLength(12)
@@ -150,9 +196,11 @@ class SettingsPanel(QScrollArea):
         self.image_size_spin = QSpinBox()
         self.image_size_spin.setRange(8, 512)
         self.image_size_spin.setToolTip("Side in pixels that images of a folder dataset are resized to.")
+        form.addRow("Recipe", self.preset_combo)
         form.addRow("Dataset", self.dataset_combo)
         form.addRow(self.dataset_info)
         form.addRow("Folder image size", self.image_size_spin)
+        form.addRow("Normalise", self.normalize_combo)
         return box
 
     def _model_group(self) -> QGroupBox:
@@ -166,9 +214,13 @@ class SettingsPanel(QScrollArea):
         self.model_info.setWordWrap(True)
         self.model_info.setObjectName("modelInfo")
         self.model_description = _wrap_label()
+        self.options_edit = QLineEdit()
+        self.options_edit.setToolTip("The architecture's options as name=value, comma-separated, e.g. "
+                                     "activation=tanh or conv_channels=[8,16], kernel_size=5")
         form.addRow("Model", self.model_combo)
         form.addRow(self.model_info)
         form.addRow(self.model_description)
+        form.addRow("Options", self.options_edit)
         form.addRow(self.pretrained_check)
         return box
 
@@ -207,6 +259,11 @@ class SettingsPanel(QScrollArea):
         self.patience_spin.setToolTip("Stop when the test loss has not improved for this many epochs.")
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
+        self.train_acc_combo = QComboBox()
+        self.train_acc_combo.addItem("Running, over the epoch's batches (seed 003)", "running")
+        self.train_acc_combo.addItem("A full pass after each epoch (seed 001)", "full-pass")
+        self.train_acc_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.train_acc_combo.setMinimumContentsLength(10)
         form.addRow("Optimiser", self.optimizer_combo)
         form.addRow("Learning rate", self.lr_spin)
         form.addRow("Momentum", self.momentum_spin)
@@ -219,6 +276,7 @@ class SettingsPanel(QScrollArea):
         form.addRow("Label smoothing", self.smoothing_spin)
         form.addRow("Early stopping", self.patience_spin)
         form.addRow("Random seed", self.seed_spin)
+        form.addRow("Train accuracy", self.train_acc_combo)
         self._optim_form = form
         return box
 
@@ -259,7 +317,10 @@ class SettingsPanel(QScrollArea):
     def _connect_edits(self) -> None:
         self.dataset_combo.currentIndexChanged.connect(self._dataset_edited)
         self.model_combo.currentIndexChanged.connect(self._model_edited)
-        combos = (self.optimizer_combo, self.schedule_combo, self.device_combo)
+        self.preset_combo.activated.connect(self._preset_chosen)
+        self.options_edit.editingFinished.connect(self._edited)
+        combos = (self.optimizer_combo, self.schedule_combo, self.device_combo, self.normalize_combo,
+                  self.train_acc_combo)
         for combo in combos:
             combo.currentIndexChanged.connect(self._edited)
         spins = (self.lr_spin, self.momentum_spin, self.weight_decay_spin, self.batch_spin, self.epochs_spin,
@@ -329,6 +390,9 @@ class SettingsPanel(QScrollArea):
             self._select(self.optimizer_combo, config.optimizer, config.optimizer)
             self._select(self.schedule_combo, config.schedule, config.schedule)
             self._select(self.device_combo, config.device, config.device)
+            self._select(self.normalize_combo, config.normalize, config.normalize)
+            self._select(self.train_acc_combo, config.train_accuracy, config.train_accuracy)
+            self.options_edit.setText(format_options(config.model_options))
             self.lr_spin.setValue(config.lr)
             self.momentum_spin.setValue(config.momentum)
             self.weight_decay_spin.setValue(config.weight_decay)
@@ -361,6 +425,9 @@ class SettingsPanel(QScrollArea):
         cfg.optimizer = self.optimizer_combo.currentData() or cfg.optimizer
         cfg.schedule = self.schedule_combo.currentData() or cfg.schedule
         cfg.device = self.device_combo.currentData() or cfg.device
+        cfg.normalize = self.normalize_combo.currentData() or cfg.normalize
+        cfg.train_accuracy = self.train_acc_combo.currentData() or cfg.train_accuracy
+        cfg.model_options = parse_options(self.options_edit.text())
         cfg.lr = float(self.lr_spin.value())
         cfg.momentum = float(self.momentum_spin.value())
         cfg.weight_decay = float(self.weight_decay_spin.value())
@@ -379,6 +446,20 @@ class SettingsPanel(QScrollArea):
         if cfg.model != self._base.model:
             cfg.model_options = {}  # options belong to the architecture they were set for
         return cfg
+
+    def _preset_chosen(self, index: int) -> None:
+        name = self.preset_combo.itemData(index)
+        self.preset_combo.setCurrentIndex(0)
+        if not name or self._updating:
+            return
+        before = self.config()
+        recipe = get_preset(name).apply(before)
+        self.set_config(recipe)
+        if recipe.dataset != before.dataset:
+            self.datasetChanged.emit(recipe.dataset)
+        if recipe.model != before.model:
+            self.modelChanged.emit(recipe.model)
+        self.configChanged.emit()
 
     def augment_config(self) -> AugmentConfig:
         values = {}
@@ -441,6 +522,7 @@ class SettingsPanel(QScrollArea):
         if self._updating:
             return
         self._edited()
+        self.options_edit.setText(format_options(self._base.model_options))  # emptied for the new model
         self._refresh_descriptions()
         self.modelChanged.emit(self._base.model)
 
@@ -469,6 +551,9 @@ class SettingsPanel(QScrollArea):
             self.dataset_info.setText("")
         spec = self._model_specs.get(self.model_combo.currentData())
         self.model_description.setText(f"{spec.description} ({spec.source})" if spec else "")
+        defaults = format_options(spec.default_options) if spec else ""
+        self.options_edit.setPlaceholderText(defaults or "this model takes no options")
+        self.options_edit.setEnabled(bool(defaults))
         self.model_description.setVisible(bool(spec))
         self.dataset_info.setVisible(bool(self.dataset_info.text()))
         for label in (self.model_description, self.dataset_info):

@@ -97,3 +97,19 @@ def test_predict_on_a_fifo_does_not_hang(capsys, tmp_path):
     os.mkfifo(tmp_path / "pipe.png")
     code, out, _ = run_cli(capsys, "predict", DEMO, str(tmp_path / "pipe.png"), "--json")
     assert code == 1 and "regular file" in json.loads(out)["results"][0]["error"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs byte file names")
+def test_a_file_name_that_is_not_utf8_prints_on_a_strict_stdout(tmp_path):
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    name = os.path.join(os.fsencode(tmp_path), b"\xff\xfe.png")
+    Image.new("L", (28, 28), 0).save(name.decode("utf-8", "surrogateescape"))
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")  # errors=strict: a surrogate used to raise
+    result = subprocess.run([sys.executable, "-m", "studio", "predict", DEMO, name, "--top-k", "1"],
+                            cwd=ROOT, env=env, capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")[-500:]
+    assert b"\\udcff\\udcfe.png" in result.stdout

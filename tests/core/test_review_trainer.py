@@ -135,3 +135,58 @@ def test_checkpoint_fields_survive_json_free_types(tmp_path):
     run = _finished_run(tmp_path)
     loaded = runs.load_checkpoint(run / "checkpoints" / "last.pt")
     assert loaded.input_shape == (1, 28, 28) and len(loaded.mean) == 1
+
+
+@pytest.mark.parametrize("name", ["meta", "xpu", "tpu", "cuda:-1"])
+def test_devices_the_studio_cannot_train_on_are_refused_by_name(name):
+    from studio.core.engine.devices import resolve_device
+
+    with pytest.raises(StudioError, match="Unknown device"):
+        resolve_device(name)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
+def test_cuda_without_a_gpu_fails_fast_in_words(tmp_path):
+    end = Trainer(small(device="cuda"), runs_dir=tmp_path).fit()
+    assert end.status == "failed" and "no CUDA GPU" in end.reason
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_folder_dataset_reports_the_files_it_skipped(tmp_path):
+    from PIL import Image
+
+    for label in ("a", "b"):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        for i in range(3):
+            Image.new("L", (20, 20), 40 * i + (100 if label == "b" else 0)).save(tmp_path / "data" / label / f"{i}.png")
+    (tmp_path / "data" / "a" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    starts = []
+    trainer = Trainer(small(dataset=f"folder:{tmp_path / 'data'}", image_size=16, batch_size=2),
+                      runs_dir=tmp_path / "runs", callbacks=[starts.append])
+    trainer.fit()
+    assert starts[0].skipped and starts[0].skipped[0][0].endswith("broken.png")
+
+
+def test_early_stopping_stops_when_the_test_loss_stalls(tmp_path):
+    end = Trainer(small(epochs=5, lr=1e-12, schedule="none", early_stop_patience=1), runs_dir=tmp_path).fit()
+    assert end.status == "done" and end.epochs_done == 2 and "early stopping" in end.reason
+
+
+def test_extreme_augmentation_label_smoothing_and_a_batch_larger_than_the_data(tmp_path):
+    extreme = AugmentConfig(hflip=True, crop_padding=256, rotation=180, scale=0.999, translate=0.999,
+                            color_jitter=1.0, noise_std=100.0)
+    end = Trainer(small(augment=extreme, label_smoothing=0.99, batch_size=100_000), runs_dir=tmp_path).fit()
+    assert end.status in ("done", "failed"), end.reason
+    assert end.status == "done" or "diverged" in end.reason   # noise can blow the loss up: a stop in words
+
+
+def test_a_folder_with_two_images_per_class_trains(tmp_path):
+    from PIL import Image
+
+    for label, level in (("cat", 30), ("dog", 220)):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        for i in range(2):
+            Image.new("RGB", (24 + i, 20), (level, level - 10, 5 * i)).save(tmp_path / "data" / label / f"{i}.jpg")
+    end = Trainer(small(dataset=f"folder:{tmp_path / 'data'}", model="lecture-cnn", image_size=16, epochs=2),
+                  runs_dir=tmp_path / "runs").fit()
+    assert end.status == "done", end.reason

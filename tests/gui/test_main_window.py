@@ -13,6 +13,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThread, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
+from studio.core.config import TrainConfig
 from studio.gui.main_window import MainWindow, open_settings
 from studio.gui.widgets import error_dialog
 
@@ -386,7 +387,8 @@ def test_compare_two_runs_on_the_same_axes(qtbot, window):
         assert tab.plots["loss"].point_count(f"{i}:test_loss") == 1
     labels = sorted(item.name() for item in tab.plots["accuracy"].getPlotItem().listDataItems() if item.name())
     assert len(labels) == 2
-    assert any("lr 0.001," in label for label in labels) and any("lr 0.01," in label for label in labels)
+    default_lr = f"lr {TrainConfig().lr},"   # the first run keeps the default learning rate
+    assert any(default_lr in label for label in labels) and any("lr 0.01," in label for label in labels)
 
 
 def test_export_plots_and_metrics(qtbot, window, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -14,9 +15,12 @@ class ConsoleLogger:
         self.quiet = quiet
         self.stream = stream
         self.epochs: list[dict] = []
+        self.skipped: list = []
         self._bar: tqdm | None = None
 
     def __call__(self, event) -> None:
+        if isinstance(event, FitStart):
+            self._report_skipped(event.skipped)
         if isinstance(event, FitStart) and not self.quiet:
             where = f" -> {event.run_dir}" if event.run_dir else ""
             tqdm.write(f"Training {event.config['model']} on {event.config['dataset']} "
@@ -32,6 +36,15 @@ class ConsoleLogger:
                 tqdm.write(epoch_log_line(event), file=self.stream)
         elif isinstance(event, (FitEnd, FitError)):
             self.close()
+
+    def _report_skipped(self, skipped: list) -> None:
+        """Files a folder dataset left out: always on stderr (stdout may be one JSON document)."""
+        self.skipped = list(skipped)
+        if not skipped:
+            return
+        shown = ", ".join(f"{Path(path).name} ({reason})" for path, reason in skipped[:5])
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        print(f"warning: {len(skipped)} file(s) could not be used and were skipped: {shown}{more}", file=sys.stderr)
 
     def _on_batch(self, event: BatchEnd) -> None:
         if self.quiet:

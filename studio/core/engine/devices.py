@@ -34,7 +34,10 @@ def resolve_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except (RuntimeError, ValueError):
-        raise StudioError(f"Unknown device '{name}'. Use auto, cpu, cuda, cuda:N or mps.") from None
+        device = None
+    # torch also knows meta, xpu, hpu, ...: valid names the studio cannot train on.
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise StudioError(f"Unknown device '{name}'. Use auto, cpu, cuda, cuda:N or mps.")
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise StudioError("CUDA was requested but no CUDA GPU is available; choose cpu.")

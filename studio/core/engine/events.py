@@ -25,6 +25,7 @@ class FitStart:
     input_shape: tuple[int, int, int]
     train_size: int
     test_size: int
+    skipped: list = field(default_factory=list)   # (file, reason) a folder dataset could not use
 
 
 @dataclass

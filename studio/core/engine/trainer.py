@@ -229,7 +229,7 @@ class Trainer:
             reason = "The GPU ran out of memory: lower the batch size or choose a smaller model."
             self._emit_safely(FitError(message=reason, details=traceback.format_exc()))
         except Exception as exc:  # a bug: keep the traceback for the details pane
-            reason = f"{type(exc).__name__}: {exc}"
+            reason = f"{type(exc).__name__}: {_one_line(exc)}"  # the whole story is in the details
             self._emit_safely(FitError(message=reason, details=traceback.format_exc()))
         end = FitEnd(status=status, reason=reason, epochs_done=epochs_done,
                      best_test_acc=self.best_test_acc, elapsed=time.perf_counter() - started)
@@ -242,7 +242,8 @@ class Trainer:
                         batches_per_epoch=len(self.train_loader), device=str(self.device),
                         num_params=sum(p.numel() for p in self.model.parameters()),
                         classes=list(self.bundle.classes), input_shape=tuple(self.input_shape),
-                        train_size=len(self.bundle.train), test_size=len(self.bundle.test))
+                        train_size=len(self.bundle.train), test_size=len(self.bundle.test),
+                        skipped=[list(item) for item in getattr(self.bundle, "skipped", [])])
 
     def _run_epoch(self, epoch: int) -> EpochEnd:
         t0 = time.perf_counter()
@@ -384,6 +385,12 @@ class Trainer:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, at most 300 characters: a status line, not a log."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else ""
 
 
 def _count(value) -> int:

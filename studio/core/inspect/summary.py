@@ -19,6 +19,7 @@ from studio.core.inspect._common import CallNames, eval_mode, model_device
 from studio.core.inspect.receptive_field import ReceptiveFieldTracker, geometry
 
 Dims = tuple[int, ...]
+MAX_INPUT_VALUES = 2**21  # 2M input values: seed 002's batch of 100 at 3x32x32 is 307,200
 _COLUMNS = ("input_size", "output_size", "num_params", "kernel_size", "mult_adds")
 
 
@@ -75,6 +76,10 @@ def model_summary(model: nn.Module, input_shape, batch_size: int = 1) -> ModelSu
     shape = _input_shape(input_shape)
     if batch_size < 1:
         raise ModelError(f"The batch size must be at least 1, got {batch_size}.")
+    if batch_size * shape[0] * shape[1] * shape[2] > MAX_INPUT_VALUES:
+        # The forward pass holds every layer's output for the whole batch: a big one takes the machine's memory.
+        raise ModelError(f"A batch of {batch_size:,} images of {shape[0]}x{shape[1]}x{shape[2]} is too large to "
+                         "summarise; the table scales with the batch, so a small one shows the same layers.")
     param = next(model.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     x = torch.zeros(batch_size, *shape, device=model_device(model), dtype=dtype)

@@ -121,7 +121,7 @@ def load_state_dict(path: Path) -> dict:
     try:
         state = read_checkpoint(Path(path))
     except CheckpointError as exc:
-        raise ModelError(f"The weights file {path} cannot be used ({exc}); delete it so it is downloaded again.") \
+        raise ModelError(f"The weights file {path} cannot be read ({exc}); delete it so it is downloaded again.") \
             from None
     if not all(torch.is_tensor(v) for v in state.values()):
         raise ModelError(f"The weights file {path} does not hold a state dict; delete it so it is downloaded again.")

@@ -41,6 +41,9 @@ class ActivationResult:
         return [n for n in self.acts if n in self.means]
 
 
+OVERVIEW_HINT = "Every layer's output, averaged over its channels. Click a layer."
+
+
 def sample_photos() -> list[Path]:
     from studio.core.paths import RESOURCES
 
@@ -170,7 +173,7 @@ class ActivationsTab(InspectTab):
         lv.addWidget(self.overlay_note)
         lv.addWidget(self.prediction)
 
-        self.overview_label = QLabel("Every layer's output, averaged over its channels. Click a layer.")
+        self.overview_label = QLabel(OVERVIEW_HINT)
         self.overview_label.setWordWrap(True)
         self.overview = TileGrid(tile_size=92, placeholder="")
         self.overview.tileClicked.connect(self._layer_clicked)
@@ -262,6 +265,11 @@ class ActivationsTab(InspectTab):
             bundle = self.state.dataset
             if bundle is None or len(bundle.test) == 0:
                 return None, "Load a dataset to pick a test image, or choose a sample photo."
+            loaded = self.state.model
+            if loaded is not None and list(bundle.classes) != list(loaded.classes):
+                return None, (f"The test images are {bundle.name}'s, but this model tells apart other classes "
+                              f"({', '.join(list(loaded.classes)[:5])}{', …' if len(loaded.classes) > 5 else ''}): "
+                              "choose a sample photo or an image file, or load the model's dataset in the settings.")
             i = min(self.test_index.value(), len(bundle.test) - 1)
             label = bundle.classes[int(bundle.test.labels[i])]
             self.test_label.setText(f"of {len(bundle.test)}, class {label}")
@@ -294,6 +302,8 @@ class ActivationsTab(InspectTab):
         pixels, source = self._input_pixels()
         path = self._input_path()
         if pixels is None and path is None:
+            self.cancel(quiet=True)
+            self._clear_views()   # never leave another model's or input's maps on screen
             self.show_note(source or "Choose an image file, or drop one on this tab.")
             return
 
@@ -306,6 +316,16 @@ class ActivationsTab(InspectTab):
             return compute_activations(loaded, None, f"Photo {path.name}{note}", x=x)
 
         self.start("Computing activations…", work, self._show)
+
+    def _clear_views(self) -> None:
+        self.result = None
+        self.layer = self.channel = None
+        self.overview.clear("")
+        self.detail.clear("")
+        self.overlay.clear("")
+        self.prediction.setText("")
+        self.overlay_note.setText("")
+        self.overview_label.setText(OVERVIEW_HINT)
 
     def _show(self, result: ActivationResult) -> None:
         self.result = result

@@ -10,7 +10,7 @@ this package only displays it and forwards edits.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QTabWidget, QVBoxLayout, QWidget
 
 from studio.gui.tabs.lab_autograd import AutogradSection
 from studio.gui.tabs.lab_conv import ConvSection
@@ -49,6 +49,21 @@ class LabTab(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._size_to_current)
+        self._size_to_current()
+
+    def _size_to_current(self, *_args) -> None:
+        """Only the section on screen sets the Lab's minimum size.
+
+        A QTabWidget is as wide as its widest page; one wide section then made every section scroll
+        sideways in a 1280-pixel window. Hidden sections ignore their size hints instead.
+        """
+        current = self.tabs.currentWidget()
+        for i in range(self.tabs.count()):
+            page = self.tabs.widget(i)
+            policy = QSizePolicy.Policy.Preferred if page is current else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+        self.tabs.updateGeometry()
 
     def show_section(self, key: str) -> None:
         """Bring a section to the front: 'conv', 'photo', 'params', 'autograd', 'softmax', 'pool', 'init' or 'train'."""

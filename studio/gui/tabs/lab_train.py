@@ -79,10 +79,12 @@ class TrainSection(QWidget):
         self.info_label.setWordWrap(True)
         self.info_label.setStyleSheet("color: #555555;")
 
-        left = QGroupBox("Seed 004 (lines 322-410): CIFAR10Model on one random batch of 3")
+        left = QGroupBox("Seed 004 (lines 322-410): CIFAR10Model, one batch of 3")
         ll = QVBoxLayout(left)
-        ll.addLayout(row("seed", self.seed_spin, "steps", self.steps_spin, "lr", self.lr_spin, self.opt_combo,
-                         self.lecture_button))
+        # Two rows and the seed above the code (not beside it): side by side, this section asked for
+        # 1,145 px and pushed the whole Lab wider than a 1280-pixel screen leaves for it.
+        ll.addLayout(row("seed", self.seed_spin, "steps", self.steps_spin, "lr", self.lr_spin))
+        ll.addLayout(row(self.opt_combo, self.lecture_button))
         ll.addWidget(self.code_label)
         ll.addWidget(self.table, 1)
         ll.addWidget(self.status_label)
@@ -118,18 +120,19 @@ class TrainSection(QWidget):
         self.fwd_output.setFont(mono_font(-1.5))
         self.fwd_output.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.fwd_message = MessageLine()
-        fwd_box = QGroupBox("Seed 002 (lines 626-675): PytorchCNN, one forward and backward pass")
+        fwd_box = QGroupBox("Seed 002 (lines 626-675): PytorchCNN forward and backward")
         fl = QVBoxLayout(fwd_box)
-        code_row = QHBoxLayout()
-        code_row.addWidget(self.fwd_code_label)
-        code_row.addLayout(row("seed", self.fwd_seed_spin), 1)
-        fl.addLayout(code_row)
+        fl.addLayout(row("seed", self.fwd_seed_spin))
+        fl.addWidget(self.fwd_code_label)
         fl.addWidget(self.fwd_summary)
-        fl.addWidget(QLabel("What its print() calls write (the notebook's saved copy shows no outputs):"))
+        prints_label = QLabel("What its print() calls write (the notebook's saved copy shows no outputs):")
+        prints_label.setWordWrap(True)
+        fl.addWidget(prints_label)
         fl.addWidget(self.fwd_output, 1)
         fl.addWidget(self.fwd_message)
 
         right = QVBoxLayout()
+        self.plot.setMinimumHeight(170)   # the forward-pass box below must not squash the plot to a strip
         right.addWidget(self.plot, 2)
         right.addLayout(row(self.log_check))
         right.addWidget(fwd_box, 3)

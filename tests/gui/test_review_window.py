@@ -1,0 +1,112 @@
+"""Review findings on the main window: closing while a run ends, and a window that fits a 1280x800 screen.
+
+These build the window without showing it (so torch is not loaded) and stay fast.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QWidget
+
+from studio.gui.main_window import LazyTab, MainWindow
+
+SCREEN_WIDTH = 1280
+
+
+def make(qtbot, show: bool = False) -> MainWindow:
+    window = MainWindow()
+    window._load_started = True   # never import torch here: these tests are about the frame
+    qtbot.addWidget(window)
+    if show:   # layouts report their real minimum sizes only once shown
+        window.show()
+        qtbot.waitExposed(window)
+    return window
+
+
+def test_quit_confirmed_after_the_run_ended_during_the_question_closes_the_window(qtbot, monkeypatch):
+    """The run finished while "Quit while training?" was open; Yes must quit, not leave a pending close.
+
+    Seen under Xvfb: a 5-epoch run ended behind the dialog, Yes did nothing, and the stale pending
+    close would have shut the window whenever a later run finished.
+    """
+    window = make(qtbot)
+    running = [True]
+    monkeypatch.setattr(window.runner, "is_running", lambda: running[0])
+
+    def confirm(*_args) -> bool:
+        running[0] = False   # the run's thread ends while the person reads the question
+        return True
+
+    window.confirm = confirm
+    event = QCloseEvent()
+    window.closeEvent(event)
+    assert event.isAccepted()
+    assert not window._close_pending
+
+
+def test_quit_confirmed_while_the_run_still_trains_waits_for_it(qtbot, monkeypatch):
+    window = make(qtbot)
+    monkeypatch.setattr(window.runner, "is_running", lambda: True)
+    stops = []
+    monkeypatch.setattr(window.runner, "stop", lambda: stops.append(1))
+    window.confirm = lambda *_args: True
+    event = QCloseEvent()
+    window.closeEvent(event)
+    assert not event.isAccepted() and window._close_pending and stops == [1]
+    again = QCloseEvent()   # a second close (Ctrl+Q pressed again) asks nothing and still waits
+    window.confirm = lambda *_args: (_ for _ in ()).throw(AssertionError("asked twice"))
+    window.closeEvent(again)
+    assert not again.isAccepted()
+
+
+def test_a_wide_lazy_tab_scrolls_instead_of_widening_the_window(qtbot):
+    """The Lab's sections asked for up to 1,150 px: the window grew to 1,481 px on a 1280-pixel screen."""
+    def wide() -> QWidget:
+        page = QWidget()
+        page.setMinimumSize(2000, 300)
+        return page
+
+    tab = LazyTab(wide, "Wide")
+    qtbot.addWidget(tab)
+    tab.resize(900, 600)
+    tab.show()
+    page = tab.build()
+    qtbot.waitUntil(lambda: page.width() >= 2000)
+    assert tab.minimumSizeHint().width() < 300
+    assert tab.scroll.horizontalScrollBar().maximum() > 0
+    # The page takes the viewport's height (no height-for-width growth that scrolled the Lab's bottom away).
+    assert page.height() <= tab.scroll.viewport().height()
+
+
+def test_the_window_fits_a_1280_pixel_screen_with_every_tab_built(qtbot):
+    window = make(qtbot, show=True)
+    from studio.gui.app import configure_pyqtgraph
+
+    configure_pyqtgraph()
+    window._build_tabs()
+    window.stack.setCurrentWidget(window.tabs)
+    window.tabs_by_key["lab"].build()
+    # Text that arrives later: VGG-16's totals on the Model tab, an evaluation with its dataset warning,
+    # a long progress line.
+    window.tabs_by_key["model"].totals.setText(
+        "<b>Parameters:</b> 134,300,362 &nbsp; <b>Trainable:</b> 134,300,362 &nbsp; <b>Size:</b> 512.31 MB"
+        " &nbsp; <b>MACs:</b> 15.47 G &nbsp; <b>Layers:</b> 39")
+    window.tabs_by_key["model"].show_content()
+    window.tabs_by_key["evaluation"].summary.setText(
+        "<b>Accuracy</b> 87.40% &nbsp; <b>Loss</b> 0.3451 &nbsp; on 10,000 test images (current model, epoch 14)"
+        " &nbsp; <span style='color:#b00020'>(trained on folder:/home/someone/pictures, tested on cifar10)</span>")
+    window.tabs_by_key["evaluation"].show_content()
+    window.progress.setFormat("20261123-164045-lenet5--tmp-rv-folderds: done, 2/2 epochs · best test accuracy "
+                              "75.00% and then some more words to make it long")
+    for key, tab in window.tabs_by_key.items():
+        window.tabs.setCurrentWidget(tab)   # a page's size hints update once it is on screen
+        qtbot.wait(30)
+        assert window.minimumSizeHint().width() <= SCREEN_WIDTH - 100, key
+        assert window.width() <= SCREEN_WIDTH, key
+
+
+def test_run_names_keep_both_ends_when_elided(qtbot):
+    from PySide6.QtCore import Qt
+
+    window = make(qtbot)
+    assert window.runs_panel.tree.textElideMode() == Qt.TextElideMode.ElideMiddle
