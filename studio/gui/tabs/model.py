@@ -165,7 +165,7 @@ def build_from_settings(state) -> tuple[Any, tuple[int, int, int], int, str]:
 
     cfg = state.config
     data_shape, k, note = data_shape_for(state)
-    input_shape = tuple(model_input_shape(cfg.model, data_shape, cfg.pretrained))
+    input_shape = tuple(model_input_shape(cfg.model, data_shape, cfg.pretrained, dict(cfg.model_options or {})))
     model = build_model(cfg.model, input_shape, k, dict(cfg.model_options or {}), pretrained=False)
     model.eval()
     return model, input_shape, k, note
