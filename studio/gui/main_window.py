@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
         self._fit_start = None
         self._failure_shown = False
         self._run_clock = 0.0
+        self._paused_at: float | None = None
         self._run_first_done = 0
         self._model_facts_cache: dict = {}
         self.core_info: dict = {}
@@ -616,6 +617,7 @@ class MainWindow(QMainWindow):
 
         self._fit_start = event
         self._run_clock = time.perf_counter()
+        self._paused_at = time.perf_counter() if self.runner.paused else None
         self._run_first_done = event.start_epoch * event.batches_per_epoch
         self.progress.setRange(0, max(1, event.epochs * event.batches_per_epoch))
         self.progress.setValue(self._run_first_done)
@@ -639,7 +641,8 @@ class MainWindow(QMainWindow):
         batches = int(packet["batches"])
         done = (epoch - 1) * batches + batch
         self.progress.setValue(done)
-        elapsed = time.perf_counter() - self._run_clock
+        now = time.perf_counter()
+        elapsed = now - self._run_clock - (now - self._paused_at if self._paused_at is not None else 0.0)
         ran = done - self._run_first_done
         eta = (self.progress.maximum() - done) * elapsed / ran if ran > 0 else 0
         state = " · paused" if self.runner.paused else ""
@@ -715,6 +718,12 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_paused_changed(self, paused: bool) -> None:
+        # The ETA counts training time only: a pause moves the run's clock forward by its length.
+        if paused:
+            self._paused_at = time.perf_counter()
+        elif self._paused_at is not None:
+            self._run_clock += time.perf_counter() - self._paused_at
+            self._paused_at = None
         if self.runner.is_running():
             self.state.set_training_state("paused" if paused else "running")
             if paused:
@@ -816,9 +825,17 @@ class MainWindow(QMainWindow):
 
     def _on_run_renamed(self, old, new) -> None:
         if self.state.run_dir is not None and Path(old) == self.state.run_dir:
-            self.state.set_run(Path(new))
-            if self.training_tab is not None and self.training_tab.histories:
-                self.training_tab.histories[-1].path = Path(new)
+            new = Path(new)
+            self.state.set_run(new)
+            tab = self.training_tab
+            if tab is not None and tab.histories and not tab.compare_mode:
+                history = tab.histories[-1]
+                history.path, history.name = new, new.name
+                status = (history.fit_end or {}).get("status")
+                tab.title.setText(f"Run: {new.name}" + (f" ({status})" if status else ""))
+            if not self.runner.is_running():
+                self._show_run_progress(new)   # the progress line named the run by its old name
+                self.show_status(f"Renamed the run to {new.name}")
 
     def _on_run_deleted(self, path) -> None:
         if self.state.run_dir is not None and Path(path) == self.state.run_dir:

@@ -13,21 +13,7 @@ from studio.gui.state import StudioState
 from studio.gui.tabs.data import PREVIEW_COUNT, SAMPLE_COLUMNS, SAMPLE_ROWS, DataTab
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left(monkeypatch):
-    started: list[QThread] = []
-    original = QThread.start
-
-    def start(self, *args):
-        started.append(self)
-        return original(self, *args)
-
-    monkeypatch.setattr(QThread, "start", start)
-    yield
-    from studio.gui.tasks import wait_for_all_tasks
-
-    assert wait_for_all_tasks(30_000), "a background task was still running"
-    assert not [t for t in started if t.isRunning()], "a QThread was left running"
+pytestmark = pytest.mark.usefixtures("no_thread_left")
 
 
 @pytest.fixture(scope="module")

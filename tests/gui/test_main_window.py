@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.gui.conftest import is_running
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThread, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
@@ -18,33 +20,7 @@ from studio.gui.main_window import MainWindow, open_settings
 from studio.gui.widgets import error_dialog
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left(monkeypatch):
-    """napari's rule: a test that leaves a QThread (or a background task) running fails."""
-    started: list[QThread] = []
-    original = QThread.start
-
-    def start(self, *args):
-        started.append(self)
-        return original(self, *args)
-
-    monkeypatch.setattr(QThread, "start", start)
-    yield started
-    from studio.gui.tasks import wait_for_all_tasks
-
-    tasks_done = wait_for_all_tasks(30_000)
-    running = [t for t in started if _is_running(t)]
-    for thread in running:
-        thread.wait(10_000)
-    assert not running, f"{len(running)} QThread(s) still running after the test"
-    assert tasks_done, "a background task was still running"
-
-
-def _is_running(thread: QThread) -> bool:
-    try:
-        return thread.isRunning()
-    except RuntimeError:
-        return False
+pytestmark = pytest.mark.usefixtures("no_thread_left")
 
 
 @pytest.fixture(autouse=True)
@@ -255,7 +231,7 @@ def test_close_mid_run_stops_saves_and_leaves_no_thread(qtbot, no_thread_left):
     assert asked, "closing during training must ask first"
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=60_000)
     assert window.runner.thread is None and not thread.isRunning()
-    assert not [t for t in no_thread_left if _is_running(t)]
+    assert not [t for t in no_thread_left if is_running(t)]
     assert json.loads((run_dir / "status.json").read_text())["status"] == "stopped"
 
 

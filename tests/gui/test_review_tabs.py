@@ -174,3 +174,54 @@ def test_each_lab_section_fits_beside_the_settings_at_1280_pixels(qtbot):
     assert max(narrow.values()) <= RIGHT_PANE_AT_1280, widths
     assert widths["train"] <= RIGHT_PANE_AT_1280 + 60, widths
     assert len(set(widths.values())) > 1   # the section on screen decides, not the widest one
+
+
+# ---------------------------------------------------------------- Data
+
+def test_every_skipped_file_of_a_folder_dataset_can_be_seen(qtbot, tmp_path):
+    """The info line names one unreadable file; the others were nowhere to be seen."""
+    from studio.core.data import load_dataset
+    from studio.core.paths import RESOURCES
+    from studio.gui.tabs.data import DataTab
+
+    for cls, photo in (("cat", "chelsea.png"), ("coffee", "coffee.png")):
+        folder = tmp_path / "photos" / cls
+        folder.mkdir(parents=True)
+        image = Image.open(RESOURCES / "images" / photo).convert("RGB")
+        for i in range(5):
+            image.crop((i * 10, i * 5, i * 10 + 200, i * 5 + 200)).resize((40, 40)).save(folder / f"{i}.png")
+        (folder / "broken.jpg").write_bytes(b"not a picture")
+    bundle = load_dataset(f"folder:{tmp_path / 'photos'}", image_size=32)
+    assert len(bundle.skipped) == 2
+    state = StudioState()
+    tab = DataTab(state)
+    qtbot.addWidget(tab)
+    state.set_dataset(bundle)
+    assert "2 file(s) skipped" in tab.info.text()
+    tip = tab.info.toolTip()
+    assert all(str(path) in tip for path, _reason in bundle.skipped), tip
+    state.set_dataset(None)
+    assert tab.info.toolTip() == ""
+
+
+# ---------------------------------------------------------------- Predict follows the run's model away
+
+def test_predict_falls_back_to_the_demo_model_when_the_runs_model_goes(qtbot):
+    """New run (or deleting the run on view) left the Predict tab on "Current run (no model yet)" in red."""
+    from studio.gui.tabs.predict import PredictTab
+
+    state = StudioState()
+    tab = PredictTab(state)
+    qtbot.addWidget(tab, before_close_func=lambda _w: wait_for_all_tasks())
+    tab.show()
+    qtbot.waitUntil(lambda: tab.model is not None and not tab.is_busy(), timeout=30000)
+    state.set_model(toy_model(10))
+    qtbot.waitUntil(lambda: tab.source.kind == "current" and tab.model is not None and not tab.is_busy(),
+                    timeout=30000)
+    tab.hide()                      # on another tab while the next epoch's model arrives, then a New run
+    state.set_model(toy_model(10))
+    state.set_model(None)
+    tab.show()
+    qtbot.waitUntil(lambda: tab.source.kind == "demo" and tab.model is not None and not tab.is_busy(),
+                    timeout=30000)
+    assert "no model yet" not in tab.picker.info.text()

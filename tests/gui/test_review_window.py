@@ -110,3 +110,55 @@ def test_run_names_keep_both_ends_when_elided(qtbot):
 
     window = make(qtbot)
     assert window.runs_panel.tree.textElideMode() == Qt.TextElideMode.ElideMiddle
+
+
+def test_renaming_the_run_on_view_renames_it_everywhere(qtbot):
+    """The title and the progress line kept the old folder name after Rename… in the Runs list."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.loaded and window.state.dataset is not None, timeout=120_000)
+    window.settings_panel.epochs_spin.setValue(1)
+    window.settings_panel.batch_spin.setValue(512)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: not window.runner.is_running(), timeout=120_000)
+    old = window.state.run_dir
+    window.runs_panel.refresh()
+    window.runs_panel.select_runs([old])
+    window.runs_panel.ask_text = lambda *_args: "my-first-run"
+    window.runs_panel.buttons["rename"].click()
+    new = old.parent / "my-first-run"
+    assert window.state.run_dir == new and new.is_dir()
+    assert window.training_tab.title.text() == "Run: my-first-run (done)"
+    assert window.progress.format().startswith("my-first-run:") and old.name not in window.progress.format()
+    window.close()
+    from studio.gui.tasks import wait_for_all_tasks
+
+    assert wait_for_all_tasks(30_000)
+
+
+def test_a_pause_does_not_inflate_the_eta(qtbot, monkeypatch):
+    """After a long pause the ETA counted the pause as training time (ETA 13:36 for a 20-second run)."""
+    import studio.gui.main_window as mw
+
+    window = make(qtbot)
+    clock = [100.0]
+    monkeypatch.setattr(mw.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(window.runner, "is_running", lambda: True)
+    window._fit_start = type("FitStart", (), {"epochs": 2})()
+    window._run_clock, window._run_first_done = 100.0, 0
+    window.progress.setRange(0, 20)
+
+    def packet(batch):
+        return {"epoch": [1], "batch": [batch], "batches": 10, "images_per_sec": 100.0, "loss": [1.0],
+                "x": [batch / 10], "step": [batch], "accuracy": [0.5], "lr": [0.1]}
+
+    clock[0] = 110.0   # 5 batches in 10 s: 15 left, 30 s
+    window._on_batches(packet(5))
+    assert "ETA 0:30" in window.progress.format()
+    window._on_paused_changed(True)
+    clock[0] = 710.0   # a ten-minute pause
+    window._on_paused_changed(False)
+    clock[0] = 712.0   # one more batch in 2 s
+    window._on_batches(packet(6))
+    assert "ETA 0:28" in window.progress.format(), window.progress.format()

@@ -20,21 +20,7 @@ N_SIGNALS = 100_000
 N_REPAINTS = 1_000
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left(monkeypatch):
-    started: list[QThread] = []
-    original = QThread.start
-
-    def start(self, *args):
-        started.append(self)
-        return original(self, *args)
-
-    monkeypatch.setattr(QThread, "start", start)
-    yield
-    running = [t for t in started if t.isRunning()]
-    for thread in running:
-        thread.wait(10_000)
-    assert not running, "a QThread was left running"
+pytestmark = pytest.mark.usefixtures("no_thread_left")
 
 
 class Emitter(QObject):

@@ -8,35 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.gui.conftest import is_running
 from PySide6.QtCore import QObject, QThread, Slot
 
 from studio.core.config import TrainConfig
 from studio.gui.training_worker import BatchBuffer, TrainingRunner
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left(monkeypatch):
-    """napari's rule: a test that leaves a QThread running fails."""
-    started: list[QThread] = []
-    original = QThread.start
-
-    def start(self, *args):
-        started.append(self)
-        return original(self, *args)
-
-    monkeypatch.setattr(QThread, "start", start)
-    yield started
-    running = [t for t in started if _is_running(t)]
-    for thread in running:
-        thread.wait(10_000)
-    assert not running, f"{len(running)} QThread(s) still running after the test"
-
-
-def _is_running(thread: QThread) -> bool:
-    try:
-        return thread.isRunning()
-    except RuntimeError:  # the C++ object is gone: not running
-        return False
+pytestmark = pytest.mark.usefixtures("no_thread_left")
 
 
 class Recorder(QObject):

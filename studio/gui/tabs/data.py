@@ -135,6 +135,7 @@ class DataTab(QWidget):
         if self.state.dataset is None:
             self.bundle = None
             self.info.setText(f"Loading {self.state.config.dataset}…")
+            self.info.setToolTip("")
             self.sample_grid.clear("Loading…")
             self.preview_grid.clear("Loading…")
             self.train_bars.setOpts(x=[], height=[])
@@ -153,6 +154,7 @@ class DataTab(QWidget):
         self._sample_draw = 0
         self.preview_index = 0
         self.info.setText(self._describe(bundle))
+        self.info.setToolTip(self._skipped_list(bundle))
         self.resample()
         self.update_counts()
         self.update_preview()
@@ -167,8 +169,20 @@ class DataTab(QWidget):
             text += f" <span style='color:gray'>{bundle.source}</span>"
         if bundle.skipped:
             text += f"<br><span style='color:#b22222'>{len(bundle.skipped)} file(s) skipped as unreadable, e.g. " \
-                    f"{bundle.skipped[0][0]}: {bundle.skipped[0][1]}</span>"
+                    f"{bundle.skipped[0][0]}: {bundle.skipped[0][1]}" \
+                    + (" (hover to see them all)" if len(bundle.skipped) > 1 else "") + "</span>"
         return text
+
+    @staticmethod
+    def _skipped_list(bundle, limit: int = 40) -> str:
+        """Every skipped file and why (the info line names only the first): shown on hover."""
+        skipped = list(bundle.skipped or [])
+        if not skipped:
+            return ""
+        lines = [f"{path}: {reason}" for path, reason in skipped[:limit]]
+        if len(skipped) > limit:
+            lines.append(f"… and {len(skipped) - limit} more")
+        return "Skipped as unreadable:\n" + "\n".join(lines)
 
     # ------------------------------------------------------------ samples and counts
 

@@ -172,9 +172,14 @@ class PredictTab(QWidget):
     @Slot()
     def _state_model_changed(self) -> None:
         self.picker.set_current(self.state.model)
-        if self.state.model is None:
-            return
         following = self.source is not None and self.source.kind == "current"
+        if self.state.model is None:
+            # New run, or the run on view deleted: its model is gone. Answer with the demo model again
+            # rather than show "the current run has no model yet" in red (it follows the next run's model).
+            self._current_stale = False
+            if following and not self._user_picked:
+                self.picker.choose_default(False)
+            return
         if not following and self._user_picked:
             return
         if not self.isVisible() and following:
