@@ -17,6 +17,7 @@ import traceback
 from importlib import import_module
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -124,6 +125,7 @@ class _FitScrollArea(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(False)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self._fit_pending = False
 
     def setWidget(self, widget: QWidget) -> None:
         super().setWidget(widget)
@@ -131,9 +133,16 @@ class _FitScrollArea(QScrollArea):
         self._fit()
 
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
-            QTimer.singleShot(0, self._fit)
+        # The page's minimum size changes with its content (another Lab section, longer text).
+        if event.type() == QEvent.Type.LayoutRequest and watched is self.widget() and not self._fit_pending:
+            self._fit_pending = True
+            QTimer.singleShot(0, self._deferred_fit)
         return super().eventFilter(watched, event)
+
+    def _deferred_fit(self) -> None:
+        self._fit_pending = False
+        if shiboken6.isValid(self):
+            self._fit()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -225,3 +225,23 @@ def test_predict_falls_back_to_the_demo_model_when_the_runs_model_goes(qtbot):
     qtbot.waitUntil(lambda: tab.source.kind == "demo" and tab.model is not None and not tab.is_busy(),
                     timeout=30000)
     assert "no model yet" not in tab.picker.info.text()
+
+
+# ---------------------------------------------------------------- heatmap titles
+
+def test_a_title_wider_than_its_image_stays_inside_the_canvas(qtbot):
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from studio.gui.widgets.heatmap import title_placement
+
+    fm = QFontMetrics(QFont())
+    title = "F.conv2d, 13×13 kernel → 451×300"
+    image = QRectF(20, 20, 60, 40)                    # a small image in a 240-pixel-wide canvas
+    box, text = title_placement(fm, title, image, 240)
+    assert text == title and box.left() >= 0 and box.right() <= 240
+    assert fm.horizontalAdvance(text) <= box.width()
+    box, text = title_placement(fm, title, image, 90)   # too narrow even for the canvas: elided, not cut
+    assert text != title and text.endswith("…") and fm.horizontalAdvance(text) <= box.width()
+    box, text = title_placement(fm, "input", QRectF(20, 20, 200, 40), 260)   # fits: centred over the image
+    assert (box.left(), box.width()) == (20, 200)

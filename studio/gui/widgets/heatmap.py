@@ -91,6 +91,16 @@ def format_value(v: float) -> str:
     return f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
 
 
+def title_placement(fm, title: str, image: QRectF, width: int) -> tuple[QRectF, str]:
+    """Where a heatmap's title goes: centred over the image when it fits there, else over the whole
+    canvas, elided at worst. (Centred over a small image, a long title was cut off at both ends of the
+    canvas: ".conv2d, 13×13 kernel → 451×30".)"""
+    text = fm.elidedText(title, Qt.TextElideMode.ElideRight, max(10, width - 4))
+    if fm.horizontalAdvance(text) <= image.width():
+        return QRectF(image.left(), 2, image.width(), fm.height() + 4), text
+    return QRectF(2, 2, max(10, width - 4), fm.height() + 4), text
+
+
 def paint_colorbar(p: QPainter, bar: QRect, cmap: str, lo: float, hi: float, ticks: int = 5) -> None:
     """A vertical gradient (high at the top) with tick labels to its right."""
     lut = lookup_table(cmap)
@@ -252,7 +262,8 @@ class _Canvas(QWidget):
         p.setPen(QPen(self.palette().windowText().color()))
         left, top, right, bottom, rotated = self._margins()
         if v.title:
-            p.drawText(QRectF(rect.left(), 2, rect.width(), fm.height() + 4), Qt.AlignmentFlag.AlignCenter, v.title)
+            box, text = title_placement(fm, v.title, rect, self.width())
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         if v.y_labels:
             for row, text in enumerate(v.y_labels):
                 c = self.cell_rect(row, 0)
