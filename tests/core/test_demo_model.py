@@ -28,7 +28,7 @@ def loaded():
 
 
 @pytest.fixture(scope="module")
-def test_split():
+def mnist_test_split():
     return load_dataset("mnist-sample").test
 
 
@@ -67,21 +67,21 @@ def test_the_demo_model_loads_weights_only_as_a_digit_model(loaded):
     assert again.model_name == "lenet5"
 
 
-def test_the_card_states_the_accuracy_the_model_has(loaded, test_split):
-    x = prepare_batch(test_split.images, loaded.input_shape, loaded.mean, loaded.std)
+def test_the_card_states_the_accuracy_the_model_has(loaded, mnist_test_split):
+    x = prepare_batch(mnist_test_split.images, loaded.input_shape, loaded.mean, loaded.std)
     predicted = probabilities(loaded.model, x).argmax(axis=1)
-    accuracy = float((predicted == test_split.labels.numpy()).mean())
+    accuracy = float((predicted == mnist_test_split.labels.numpy()).mean())
     assert accuracy >= 0.95
     stated = float(re.search(r"Test accuracy \| \*\*(\d+\.\d) %", CARD.read_text(encoding="utf-8")).group(1))
     assert abs(100 * accuracy - stated) < 0.05
 
 
-def test_a_photo_of_a_handwritten_digit_is_read_after_preprocessing(loaded, test_split):
+def test_a_photo_of_a_handwritten_digit_is_read_after_preprocessing(loaded, mnist_test_split):
     """Take test digits, write them dark-on-light on a bigger noisy page, off-centre; the recipe makes them MNIST."""
     rng = np.random.default_rng(7)
-    picks = [int(np.flatnonzero(test_split.labels.numpy() == d)[k]) for d in range(10) for k in range(3)]
-    photos = [handwritten_on_paper(test_split.images[i, 0].numpy(), rng) for i in picks]
-    labels = test_split.labels.numpy()[picks]
+    picks = [int(np.flatnonzero(mnist_test_split.labels.numpy() == d)[k]) for d in range(10) for k in range(3)]
+    photos = [handwritten_on_paper(mnist_test_split.images[i, 0].numpy(), rng) for i in picks]
+    labels = mnist_test_split.labels.numpy()[picks]
 
     prepared = [prepare_input(p, loaded.input_shape, loaded.mean, loaded.std, digit=True) for p in photos]
     assert all(p.inverted and p.centred for p in prepared)      # polarity detected, digit centred
