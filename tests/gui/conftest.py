@@ -47,3 +47,16 @@ def no_thread_left(monkeypatch):
         thread.wait(10_000)
     assert not running, f"{len(running)} QThread(s) still running after the test"
     assert tasks_done, "a background task was still running"
+
+
+@pytest.fixture(scope="session")
+def run(tmp_path_factory):
+    """One real 2-epoch LeNet-5 run on mnist-sample (with epoch snapshots), shared by the tab tests."""
+    from studio.core.config import TrainConfig
+    from studio.core.engine import Trainer
+
+    cfg = TrainConfig(dataset="mnist-sample", model="lenet5", epochs=2, batch_size=64, lr=3e-3)
+    trainer = Trainer(cfg, runs_dir=tmp_path_factory.mktemp("runs"))
+    trainer.prepare()
+    assert trainer.fit().status == "done"
+    return trainer.run_dir, trainer.bundle, cfg

@@ -8,22 +8,11 @@ import torch
 from PySide6.QtCore import Qt
 
 from studio.core import metrics
-from studio.core.config import TrainConfig
 from studio.core.data.bundle import Split
-from studio.core.engine.trainer import Trainer
 from studio.core.runs import load_checkpoint, load_epoch_snapshot
 from studio.gui.state import StudioState
 from studio.gui.tabs.evaluation import RIGHT, WRONG, EvaluationTab
 from studio.gui.tasks import wait_for_all_tasks
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    cfg = TrainConfig(dataset="mnist-sample", model="lenet5", epochs=2, batch_size=64, lr=3e-3)
-    trainer = Trainer(cfg, runs_dir=tmp_path_factory.mktemp("runs"))
-    trainer.prepare()
-    assert trainer.fit().status == "done"
-    return trainer.run_dir, trainer.bundle, cfg
 
 
 def trained_state(run, training_state="idle"):

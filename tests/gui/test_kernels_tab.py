@@ -4,23 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from studio.core.config import TrainConfig
-from studio.core.engine.trainer import Trainer
 from studio.core.inspect.kernels import get_kernels, rgb_tiles
 from studio.core.models import build_model
 from studio.core.runs import LoadedModel, load_checkpoint, load_epoch_snapshot, save_epoch_snapshot
 from studio.gui.state import StudioState
 from studio.gui.tabs.kernels import KernelsTab
 from studio.gui.tasks import wait_for_all_tasks
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    cfg = TrainConfig(dataset="mnist-sample", model="lenet5", epochs=2, batch_size=64, lr=3e-3)
-    trainer = Trainer(cfg, runs_dir=tmp_path_factory.mktemp("runs"))
-    trainer.prepare()
-    assert trainer.fit().status == "done"
-    return trainer.run_dir, trainer.bundle, cfg
 
 
 def trained_state(run):
