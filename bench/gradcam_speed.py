@@ -25,10 +25,10 @@ import torch  # noqa: E402
 
 from studio.core.images import decode_image  # noqa: E402
 from studio.core.inspect.saliency import grad_cam  # noqa: E402
-from studio.core.model_sources import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
+from studio.core.runs.sources import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
 from studio.core.models import build_model  # noqa: E402
 from studio.core.paths import RESOURCES  # noqa: E402
-from studio.core.preprocess import prepare_input  # noqa: E402
+from studio.core.inspect.preprocess import prepare_input  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -33,7 +33,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def make_config(args):
-    from studio.core.config import TrainConfig
+    from studio.core.config.train_config import TrainConfig
 
     return TrainConfig(dataset=args.dataset, model=args.model, epochs=args.epochs, batch_size=args.batch_size,
                        device="cpu", seed=0)
@@ -67,7 +67,7 @@ def gui_run(args) -> dict:
     from PySide6.QtCore import QObject, Qt, QTimer, Slot
     from PySide6.QtWidgets import QApplication
 
-    from studio.gui.main_window import MainWindow
+    from studio.gui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow()
@@ -127,7 +127,7 @@ def gui_run(args) -> dict:
     redraws = window.training_tab.redraw_count
     window.close()
     window.deleteLater()
-    from studio.gui.tasks import wait_for_all_tasks
+    from studio.gui.concurrency.tasks import wait_for_all_tasks
 
     wait_for_all_tasks()
     gaps_ms = sorted(1000 * max(g, 0.0) for g in probe.gaps)

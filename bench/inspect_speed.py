@@ -39,7 +39,7 @@ def timings(fn, repeat: int) -> tuple[float, float]:
 
 
 def vgg16_activations(repeat: int) -> tuple[tuple[float, float], int]:
-    from studio.core.data.transforms import prepare_batch
+    from studio.core.pixels import prepare_batch
     from studio.core.inspect.activations import capture, layer_means
     from studio.core.models import build_model
 
@@ -59,7 +59,7 @@ def vgg16_activations(repeat: int) -> tuple[tuple[float, float], int]:
 
 def lenet5_confusion(repeat: int, n: int = 10_000) -> tuple[tuple[float, float], int]:
     from studio.core.data.bundle import Split
-    from studio.core.evaluate import evaluate
+    from studio.core.engine.evaluate import evaluate
     from studio.core.models import build_model
 
     model = build_model("lenet5", (1, 28, 28), 10).eval()

@@ -78,7 +78,7 @@ def notebook_loop(bundle, batch_size: int, epochs: int, lr: float, seed: int) ->
 
 
 def engine(batch_size: int, epochs: int, lr: float | None, seed: int, schedule: str | None = None) -> dict:
-    from studio.core.config import TrainConfig
+    from studio.core.config.train_config import TrainConfig
     from studio.core.engine import EpochEnd, Trainer
 
     cfg = TrainConfig(dataset="mnist-sample", model="lenet5", epochs=epochs, batch_size=batch_size, seed=seed)
@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from studio.core.config import TrainConfig
+    from studio.core.config.train_config import TrainConfig
     from studio.core.data import load_dataset
 
     bundle = load_dataset("mnist-sample")

@@ -149,7 +149,7 @@ def _load_model(args: argparse.Namespace):
 
 
 def _train_arguments(p: argparse.ArgumentParser) -> None:
-    from studio.core.config import OPTIMIZERS, SCHEDULES, TrainConfig
+    from studio.core.config.train_config import OPTIMIZERS, SCHEDULES, TrainConfig
     from studio.core.normalization import CHOICES
 
     d = TrainConfig()
@@ -193,7 +193,7 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace):
-    from studio.core.config import AugmentConfig, TrainConfig
+    from studio.core.config.train_config import AugmentConfig, TrainConfig
 
     return TrainConfig(
         dataset=args.dataset, model=args.model, model_options=_model_options(args.option),
@@ -252,8 +252,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _with_preset(args: argparse.Namespace, config):
     """The preset's recipe, then every option the user typed on top of it."""
-    from studio.core.config import TrainConfig
-    from studio.core.presets import get_preset
+    from studio.core.config.train_config import TrainConfig
+    from studio.core.config.presets import get_preset
 
     typed = _explicit_options(args)
     recipe = get_preset(args.preset).apply(TrainConfig(data_dir=config.data_dir)).to_dict()
@@ -278,7 +278,7 @@ def _explicit_options(args: argparse.Namespace) -> set[str]:
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
-    from studio.core.presets import PRESETS
+    from studio.core.config.presets import PRESETS
 
     if args.json:
         _emit_json([{"name": p.name, "title": p.title, "source": p.source, "settings": p.apply().to_dict()}
@@ -290,7 +290,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from studio.core.config import TrainConfig
+    from studio.core.config.train_config import TrainConfig
     from studio.core.engine import Trainer
 
     if args.epochs is not None and args.epochs < 1:
@@ -328,8 +328,8 @@ def _run_trainer(make_trainer, args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from studio.core.data import load_dataset
     from studio.core.engine.devices import resolve_device
-    from studio.core.evaluate import evaluate
-    from studio.core.metrics import per_class_prf
+    from studio.core.engine.evaluate import evaluate
+    from studio.core.inspect.metrics import per_class_prf
 
     if args.batch_size < 1:
         raise StudioError(f"--batch-size must be at least 1, got {args.batch_size}.")
@@ -389,7 +389,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def _predict_file(loaded, path: str, k: int, digit: bool | None) -> list[tuple[str, float]]:
     from studio.core.images import decode_image
     from studio.core.inspect.predict import topk
-    from studio.core.preprocess import is_digit_model, prepare_input
+    from studio.core.inspect.preprocess import is_digit_model, prepare_input
 
     if digit is None:
         digit = is_digit_model(loaded.classes, loaded.input_shape)
@@ -401,7 +401,7 @@ def cmd_attack(args: argparse.Namespace) -> int:
     """FGSM (or the basic iterative method) on one image: the answer before and after."""
     from studio.core.images import decode_image
     from studio.core.inspect.adversarial import fgsm
-    from studio.core.preprocess import is_digit_model, prepare_input
+    from studio.core.inspect.preprocess import is_digit_model, prepare_input
 
     loaded = _load_model(args)
     digit = is_digit_model(loaded.classes, loaded.input_shape) if args.digit is None else args.digit
@@ -457,7 +457,7 @@ def _save_adversarial(loaded, result, path: Path, k: int) -> list[tuple[str, flo
     import torch
     from PIL import Image
 
-    from studio.core.data.transforms import denormalize, prepare_batch
+    from studio.core.pixels import denormalize, prepare_batch
     from studio.core.inspect.predict import topk
 
     pixels = denormalize(result.adversarial.cpu(), loaded.mean, loaded.std)[0]   # (H, W, C) uint8

@@ -48,9 +48,9 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QObject, QTimer, Slot
     from PySide6.QtWidgets import QApplication
 
-    from studio.core.config import AugmentConfig, TrainConfig
+    from studio.core.config.train_config import AugmentConfig, TrainConfig
     from studio.gui.app import app_icon
-    from studio.gui.main_window import MainWindow
+    from studio.gui.window.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")
@@ -115,7 +115,7 @@ def main(argv=None) -> int:
 
     QTimer.singleShot(0, start_when_ready)
     app.exec()
-    from studio.gui.tasks import wait_for_all_tasks
+    from studio.gui.concurrency.tasks import wait_for_all_tasks
 
     wait_for_all_tasks()
     for path in written:

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 from PySide6.QtCore import QTimer, QEventLoop, QThreadPool
 app = QApplication.instance() or QApplication([])
-from studio.gui.tabs.lab import LabTab
+from studio.gui.tabs.lab.tab import LabTab
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
 out.mkdir(parents=True, exist_ok=True)
 tab = LabTab()

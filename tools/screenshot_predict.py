@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([])
     from studio.gui.state import StudioState
-    from studio.gui.tabs.predict import PredictTab
-    from studio.gui.tasks import wait_for_all_tasks
+    from studio.gui.tabs.predict.tab import PredictTab
+    from studio.gui.concurrency.tasks import wait_for_all_tasks
     from studio.gui.widgets.bar_chart import format_probability
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -37,7 +37,7 @@ def wait(app, tab, timeout: float = 120.0) -> None:
 
 
 def train(model: str, epochs: int, runs_dir: Path):
-    from studio.core.config import TrainConfig
+    from studio.core.config.train_config import TrainConfig
     from studio.core.engine.trainer import Trainer
     from studio.core.runs import load_checkpoint
 
@@ -56,7 +56,7 @@ def dispose(app, tab) -> None:
 
     from PySide6.QtCore import QEvent
 
-    from studio.gui.tasks import wait_for_all_tasks
+    from studio.gui.concurrency.tasks import wait_for_all_tasks
 
     wait_for_all_tasks()
     tab.close()
@@ -91,12 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     import pyqtgraph as pg
 
     pg.setConfigOptions(imageAxisOrder="row-major")
-    from studio.core.config import TrainConfig
+    from studio.core.config.train_config import TrainConfig
     from studio.gui.state import StudioState
-    from studio.gui.tabs.activations import ActivationsTab
-    from studio.gui.tabs.evaluation import EvaluationTab
-    from studio.gui.tabs.kernels import KernelsTab
-    from studio.gui.tabs.model import ModelTab
+    from studio.gui.tabs.inspect.activations import ActivationsTab
+    from studio.gui.tabs.inspect.evaluation import EvaluationTab
+    from studio.gui.tabs.inspect.kernels import KernelsTab
+    from studio.gui.tabs.inspect.model import ModelTab
     with tempfile.TemporaryDirectory() as tmp:
         run_dir, loaded, bundle, cfg = train(args.model, args.epochs, Path(tmp))
 

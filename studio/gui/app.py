@@ -141,7 +141,7 @@ def run(argv: list[str] | None = None) -> int:
     install_excepthook()
     collect_garbage_in_gui_thread(app)
 
-    from studio.gui.main_window import MainWindow
+    from studio.gui.window.main_window import MainWindow
 
     window = MainWindow()
     if os.environ.get("CNN_STUDIO_STARTUP_PROBE"):
@@ -154,7 +154,7 @@ def run(argv: list[str] | None = None) -> int:
 
 def _shutdown(window) -> None:
     """No thread may outlive the event loop: a running QThread at exit aborts the process."""
-    from studio.gui.tasks import wait_for_all_tasks
+    from studio.gui.concurrency.tasks import wait_for_all_tasks
 
     if window.runner.is_running():
         window.runner.stop()

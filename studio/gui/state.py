@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.core.config import TrainConfig
+from studio.core.config.train_config import TrainConfig
 
 
 class StudioState(QObject):

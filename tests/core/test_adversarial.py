@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from studio.core.data import load_dataset
-from studio.core.data.transforms import denormalize, prepare_batch
+from studio.core.pixels import denormalize, prepare_batch
 from studio.core.errors import StudioError
 from studio.core.inspect.adversarial import AdversarialResult, fgsm, smallest_flipping_eps
 from studio.core.paths import DEMO_MODELS

@@ -11,11 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studio.core import convlab
-from studio.core import convlab_autograd as ca
-from studio.core import convlab_kernels as ck
-from studio.core import convlab_params as cp
-from studio.core.convlab import ConvLabError, ConvSettings
+from studio.core.lab import conv as convlab
+from studio.core.lab import autograd as ca
+from studio.core.lab import kernels as ck
+from studio.core.lab import params as cp
+from studio.core.lab.conv import ConvLabError, ConvSettings
 from studio.core.errors import StudioError
 
 # ------------------------------------------------------------------ the lectures' examples

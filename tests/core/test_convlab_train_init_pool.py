@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studio.core import convlab_init as ci
-from studio.core import convlab_pool as cpool
-from studio.core import convlab_train as ct
-from studio.core.convlab import ConvLabError
+from studio.core.lab import weight_init as ci
+from studio.core.lab import pool as cpool
+from studio.core.lab import train as ct
+from studio.core.lab.conv import ConvLabError
 
 # ------------------------------------------------------------------ the notebooks' classes, verbatim
 

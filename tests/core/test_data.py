@@ -9,12 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
-from studio.core.config import AugmentConfig
+from studio.core.config.train_config import AugmentConfig
 from studio.core.data import DatasetBundle, Split, list_datasets, load_dataset
 from studio.core.data.augment import build_augment
 from studio.core.data.batches import BatchLoader
 from studio.core.data.split import stratified_split
-from studio.core.data.transforms import denormalize, prepare_batch
+from studio.core.pixels import denormalize, prepare_batch
 from studio.core.errors import DatasetError, StudioError
 
 

@@ -11,11 +11,11 @@ import torch
 from PIL import Image
 
 from studio.core.data import load_dataset
-from studio.core.data.transforms import prepare_batch
+from studio.core.pixels import prepare_batch
 from studio.core.inspect.predict import probabilities
-from studio.core.model_sources import checkpoint_source, demo_sources, load_source, run_sources
+from studio.core.runs.sources import checkpoint_source, demo_sources, load_source, run_sources
 from studio.core.paths import DEMO_MODELS
-from studio.core.preprocess import is_digit_model, model_input, prepare_input
+from studio.core.inspect.preprocess import is_digit_model, model_input, prepare_input
 from studio.core.runs import load_checkpoint, write_json, write_status
 
 DEMO = DEMO_MODELS / "lenet5-mnist-sample.pt"

@@ -5,7 +5,7 @@ import torch
 
 from studio.cli import main
 from studio.core import runs
-from studio.core.config import TrainConfig
+from studio.core.config.train_config import TrainConfig
 from studio.core.engine import BatchEnd, Trainer
 from studio.core.inspect.summary import model_summary
 from studio.core.models import build_model
@@ -72,7 +72,7 @@ def test_eval_of_a_plain_state_dict_asks_for_the_dataset(tmp_path, capsys):
 
 def test_seed_001_training_accuracy_is_a_full_eval_pass_over_the_train_split(tmp_path):
     from studio.core.engine import EpochEnd
-    from studio.core.evaluate import evaluate
+    from studio.core.engine.evaluate import evaluate
 
     epochs = []
     trainer = Trainer(TrainConfig(train_accuracy="full-pass", epochs=1, batch_size=128), runs_dir=tmp_path,

@@ -1,4 +1,4 @@
-"""studio.core.preprocess: a picture -> exactly what the network receives (photos and digits)."""
+"""studio.core.inspect.preprocess: a picture -> exactly what the network receives (photos and digits)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import torch
 from PIL import Image
 
 from studio.core.data import load_dataset
-from studio.core.data.transforms import denormalize, prepare_batch
+from studio.core.pixels import denormalize, prepare_batch
 from studio.core.images import decode_image
 from studio.core.paths import RESOURCES
-from studio.core.preprocess import (DIGIT_BOX, centre_digit, fit_to_input, is_digit_model, looks_dark_on_light,
+from studio.core.inspect.preprocess import (DIGIT_BOX, centre_digit, fit_to_input, is_digit_model, looks_dark_on_light,
                                     model_input, otsu_threshold, prepare_input, to_gray)
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)

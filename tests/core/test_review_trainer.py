@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from studio.core import runs
-from studio.core.config import AugmentConfig, TrainConfig
+from studio.core.config.train_config import AugmentConfig, TrainConfig
 from studio.core.engine import BatchEnd, Trainer
 from studio.core.errors import ModelError, RunError, StudioError
 from studio.core.models import build_model

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from studio.core import runs
-from studio.core.config import TrainConfig
+from studio.core.config.train_config import TrainConfig
 from studio.core.engine import BatchEnd, EpochEnd, FitEnd, FitStart, Trainer
 
 

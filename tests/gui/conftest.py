@@ -39,7 +39,7 @@ def no_thread_left(monkeypatch):
 
     monkeypatch.setattr(QThread, "start", start)
     yield started
-    from studio.gui.tasks import wait_for_all_tasks
+    from studio.gui.concurrency.tasks import wait_for_all_tasks
 
     tasks_done = wait_for_all_tasks(30_000)
     running = [t for t in started if is_running(t)]
@@ -52,7 +52,7 @@ def no_thread_left(monkeypatch):
 @pytest.fixture(scope="session")
 def run(tmp_path_factory):
     """One real 2-epoch LeNet-5 run on mnist-sample (with epoch snapshots), shared by the tab tests."""
-    from studio.core.config import TrainConfig
+    from studio.core.config.train_config import TrainConfig
     from studio.core.engine import Trainer
 
     cfg = TrainConfig(dataset="mnist-sample", model="lenet5", epochs=2, batch_size=64, lr=3e-3)

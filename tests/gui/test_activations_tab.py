@@ -11,8 +11,8 @@ from studio.core.models import build_model
 from studio.core.paths import RESOURCES
 from studio.core.runs import LoadedModel
 from studio.gui.state import StudioState
-from studio.gui.tabs.activations import ActivationsTab
-from studio.gui.tasks import wait_for_all_tasks
+from studio.gui.tabs.inspect.activations import ActivationsTab
+from studio.gui.concurrency.tasks import wait_for_all_tasks
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 

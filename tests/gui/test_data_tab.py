@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QThread
 
-from studio.core.config import AugmentConfig, TrainConfig
+from studio.core.config.train_config import AugmentConfig, TrainConfig
 from studio.gui.state import StudioState
 from studio.gui.tabs.data import PREVIEW_COUNT, SAMPLE_COLUMNS, SAMPLE_ROWS, DataTab
 

@@ -7,12 +7,12 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from studio.core import metrics
+from studio.core.inspect import metrics
 from studio.core.data.bundle import Split
 from studio.core.runs import load_checkpoint, load_epoch_snapshot
 from studio.gui.state import StudioState
-from studio.gui.tabs.evaluation import RIGHT, WRONG, EvaluationTab
-from studio.gui.tasks import wait_for_all_tasks
+from studio.gui.tabs.inspect.evaluation import RIGHT, WRONG, EvaluationTab
+from studio.gui.concurrency.tasks import wait_for_all_tasks
 
 
 def trained_state(run, training_state="idle"):

@@ -8,8 +8,8 @@ from studio.core.inspect.kernels import get_kernels, rgb_tiles
 from studio.core.models import build_model
 from studio.core.runs import LoadedModel, load_checkpoint, load_epoch_snapshot, save_epoch_snapshot
 from studio.gui.state import StudioState
-from studio.gui.tabs.kernels import KernelsTab
-from studio.gui.tasks import wait_for_all_tasks
+from studio.gui.tabs.inspect.kernels import KernelsTab
+from studio.gui.concurrency.tasks import wait_for_all_tasks
 
 
 def trained_state(run):

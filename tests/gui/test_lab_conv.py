@@ -12,8 +12,8 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
-from studio.gui.tabs.lab import LabTab  # noqa: E402
-from studio.gui.tabs.lab_conv import ConvSection  # noqa: E402
+from studio.gui.tabs.lab.tab import LabTab  # noqa: E402
+from studio.gui.tabs.lab.conv import ConvSection  # noqa: E402
 
 
 @pytest.fixture

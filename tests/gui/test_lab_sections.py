@@ -13,14 +13,14 @@ import torch.nn.functional as F  # noqa: E402
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 
-from studio.core import convlab_kernels as ck  # noqa: E402
+from studio.core.lab import kernels as ck  # noqa: E402
 from studio.core.images import decode_image  # noqa: E402
 from studio.core.paths import RESOURCES  # noqa: E402
-from studio.gui.tabs.lab_autograd import AutogradSection  # noqa: E402
-from studio.gui.tabs.lab_params import ParamsSection  # noqa: E402
-from studio.gui.tabs.lab_photo import PhotoSection  # noqa: E402
-from studio.gui.tabs.lab_softmax import SoftmaxSection  # noqa: E402
-from studio.gui.tasks import wait_for_all_tasks  # noqa: E402
+from studio.gui.tabs.lab.autograd import AutogradSection  # noqa: E402
+from studio.gui.tabs.lab.params import ParamsSection  # noqa: E402
+from studio.gui.tabs.lab.photo import PhotoSection  # noqa: E402
+from studio.gui.tabs.lab.softmax import SoftmaxSection  # noqa: E402
+from studio.gui.concurrency.tasks import wait_for_all_tasks  # noqa: E402
 
 
 @pytest.fixture

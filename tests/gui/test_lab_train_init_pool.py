@@ -14,11 +14,11 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
-from studio.core import convlab_pool as cpool  # noqa: E402
-from studio.gui.tabs.lab_init import InitSection  # noqa: E402
-from studio.gui.tabs.lab_pool import PoolSection  # noqa: E402
-from studio.gui.tabs.lab_train import TrainSection  # noqa: E402
-from studio.gui.tasks import wait_for_all_tasks  # noqa: E402
+from studio.core.lab import pool as cpool  # noqa: E402
+from studio.gui.tabs.lab.weight_init import InitSection  # noqa: E402
+from studio.gui.tabs.lab.pool import PoolSection  # noqa: E402
+from studio.gui.tabs.lab.train import TrainSection  # noqa: E402
+from studio.gui.concurrency.tasks import wait_for_all_tasks  # noqa: E402
 
 # ------------------------------------------------------------------ one batch by hand
 

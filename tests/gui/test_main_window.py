@@ -15,8 +15,8 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThread, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
-from studio.core.config import TrainConfig
-from studio.gui.main_window import MainWindow, open_settings
+from studio.core.config.train_config import TrainConfig
+from studio.gui.window.main_window import MainWindow, open_settings
 from studio.gui.widgets import error_dialog
 
 
@@ -79,7 +79,7 @@ def test_the_window_shows_a_loading_state_before_torch(qtbot):
 def test_window_module_imports_no_torch():
     import subprocess
 
-    code = ("import sys; import studio.gui.app, studio.gui.main_window; "
+    code = ("import sys; import studio.gui.app, studio.gui.window.main_window; "
             "bad = [m for m in ('torch', 'torchvision', 'pyqtgraph') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          cwd=Path(__file__).resolve().parents[2])

@@ -5,12 +5,12 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.core.config import TrainConfig
+from studio.core.config.train_config import TrainConfig
 from studio.core.models import build_model
 from studio.core.runs import LoadedModel
 from studio.gui.state import StudioState
-from studio.gui.tabs.model import COLUMNS, ModelTab, output_size_formula
-from studio.gui.tasks import wait_for_all_tasks
+from studio.gui.tabs.inspect.model import COLUMNS, ModelTab, output_size_formula
+from studio.gui.concurrency.tasks import wait_for_all_tasks
 
 RF_COL = COLUMNS.index("Receptive field")
 FORMULA_COL = len(COLUMNS) - 1

@@ -8,10 +8,10 @@ from PIL import Image
 
 from studio.core.data import load_dataset
 from studio.gui.state import StudioState
-from studio.gui.tabs.predict import PredictTab
-from studio.gui.tabs.predict_adversarial import (DEFAULT_EPS, NO_TARGET, AdversarialPanel,
+from studio.gui.tabs.predict.tab import PredictTab
+from studio.gui.tabs.predict.adversarial import (DEFAULT_EPS, NO_TARGET, AdversarialPanel,
                                                  perturbation_picture)
-from studio.gui.tasks import wait_for_all_tasks
+from studio.gui.concurrency.tasks import wait_for_all_tasks
 
 WAIT_MS = 30_000
 

@@ -20,8 +20,8 @@ from studio.core.data import load_dataset
 from studio.core.paths import DEMO_MODELS, RESOURCES
 from studio.core.runs import LoadedModel
 from studio.gui.state import StudioState
-from studio.gui.tabs.predict import PredictTab
-from studio.gui.tasks import wait_for_all_tasks
+from studio.gui.tabs.predict.tab import PredictTab
+from studio.gui.concurrency.tasks import wait_for_all_tasks
 
 PHOTOS = sorted((RESOURCES / "images").glob("*.png")) + sorted((RESOURCES / "images").glob("*.jpg"))
 WAIT_MS = 30_000
@@ -344,7 +344,7 @@ def test_a_cached_imagenet_model_answers_with_imagenet_classes(qtbot, tab):
     """Weights in the cache are used offline (random ones here: the test checks the path, not the accuracy)."""
     import torchvision
 
-    from studio.core.model_sources import weights_location
+    from studio.core.runs.sources import weights_location
 
     torch.manual_seed(0)
     target = weights_location("mobilenet_v3_small")

@@ -22,7 +22,7 @@ from studio.core.models import build_model
 from studio.core.paths import REPO_ROOT
 from studio.core.runs import LoadedModel, load_checkpoint
 from studio.gui.state import StudioState
-from studio.gui.tasks import Task, _Runnable, wait_for_all_tasks
+from studio.gui.concurrency.tasks import Task, _Runnable, wait_for_all_tasks
 
 DEMO = REPO_ROOT / "models" / "lenet5-mnist-sample.pt"
 
@@ -52,7 +52,7 @@ def shown(qtbot, tab):
 # ---------------------------------------------------------------- Evaluation
 
 def test_a_cell_of_a_bigger_matrix_is_forgotten_when_a_smaller_model_comes(qtbot):
-    from studio.gui.tabs.evaluation import CELL_HINT, EvaluationTab
+    from studio.gui.tabs.inspect.evaluation import CELL_HINT, EvaluationTab
 
     state = StudioState()
     state.set_dataset(toy_bundle(10))
@@ -83,7 +83,7 @@ def digit_on_paper(path, label: int = 3) -> None:
 
 
 def test_a_scanned_digit_file_is_read_as_the_predict_tab_reads_it(qtbot, tmp_path):
-    from studio.gui.tabs.activations import ActivationsTab
+    from studio.gui.tabs.inspect.activations import ActivationsTab
 
     loaded = load_checkpoint(DEMO)
     state = StudioState()
@@ -100,7 +100,7 @@ def test_a_scanned_digit_file_is_read_as_the_predict_tab_reads_it(qtbot, tmp_pat
 
 
 def test_test_images_of_other_classes_are_not_fed_to_the_model(qtbot):
-    from studio.gui.tabs.activations import ActivationsTab
+    from studio.gui.tabs.inspect.activations import ActivationsTab
 
     state = StudioState()
     state.set_dataset(toy_bundle(10))
@@ -118,8 +118,8 @@ def test_test_images_of_other_classes_are_not_fed_to_the_model(qtbot):
 # ---------------------------------------------------------------- Predict
 
 def test_a_plain_state_dict_asks_for_the_architecture_in_window_words(qtbot, tmp_path):
-    from studio.core.model_sources import checkpoint_source
-    from studio.gui.tabs.predict_model import ModelPicker
+    from studio.core.runs.sources import checkpoint_source
+    from studio.gui.tabs.predict.model_picker import ModelPicker
 
     picker = ModelPicker()
     qtbot.addWidget(picker)
@@ -158,7 +158,7 @@ RIGHT_PANE_AT_1280 = 940   # what a 1280-pixel window leaves for the tabs beside
 def test_each_lab_section_fits_beside_the_settings_at_1280_pixels(qtbot):
     """The Lab was as wide as its widest section (1,150 px): every section scrolled sideways at 1280."""
     from studio.gui.app import configure_pyqtgraph
-    from studio.gui.tabs.lab import LabTab
+    from studio.gui.tabs.lab.tab import LabTab
 
     configure_pyqtgraph()
     lab = LabTab()
@@ -208,7 +208,7 @@ def test_every_skipped_file_of_a_folder_dataset_can_be_seen(qtbot, tmp_path):
 
 def test_predict_falls_back_to_the_demo_model_when_the_runs_model_goes(qtbot):
     """New run (or deleting the run on view) left the Predict tab on "Current run (no model yet)" in red."""
-    from studio.gui.tabs.predict import PredictTab
+    from studio.gui.tabs.predict.tab import PredictTab
 
     state = StudioState()
     tab = PredictTab(state)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QWidget
 
-from studio.gui.main_window import LazyTab, MainWindow
+from studio.gui.window.main_window import LazyTab, MainWindow
 
 SCREEN_WIDTH = 1280
 
@@ -132,14 +132,14 @@ def test_renaming_the_run_on_view_renames_it_everywhere(qtbot):
     assert window.training_tab.title.text() == "Run: my-first-run (done)"
     assert window.progress.format().startswith("my-first-run:") and old.name not in window.progress.format()
     window.close()
-    from studio.gui.tasks import wait_for_all_tasks
+    from studio.gui.concurrency.tasks import wait_for_all_tasks
 
     assert wait_for_all_tasks(30_000)
 
 
 def test_a_pause_does_not_inflate_the_eta(qtbot, monkeypatch):
     """After a long pause the ETA counted the pause as training time (ETA 13:36 for a 20-second run)."""
-    import studio.gui.main_window as mw
+    import studio.gui.window.main_window as mw
 
     window = make(qtbot)
     clock = [100.0]

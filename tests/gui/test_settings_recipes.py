@@ -1,7 +1,7 @@
 """The settings panel reaches the lectures' recipes, normalisations and model options."""
 
-from studio.core.config import TrainConfig
-from studio.gui.settings_panel import SettingsPanel, format_options, parse_options
+from studio.core.config.train_config import TrainConfig
+from studio.gui.panels.settings import SettingsPanel, format_options, parse_options
 
 
 def test_options_text_round_trips_lists_and_words():

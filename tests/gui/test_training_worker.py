@@ -12,8 +12,8 @@ import pytest
 from tests.gui.conftest import is_running
 from PySide6.QtCore import QObject, QThread, Slot
 
-from studio.core.config import TrainConfig
-from studio.gui.training_worker import BatchBuffer, TrainingRunner
+from studio.core.config.train_config import TrainConfig
+from studio.gui.concurrency.training import BatchBuffer, TrainingRunner
 
 
 pytestmark = pytest.mark.usefixtures("no_thread_left")

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from studio.core.config import AugmentConfig
-from studio.core.data.transforms import LUMA
+from studio.core.config.train_config import AugmentConfig
+from studio.core.pixels import LUMA
 from studio.core.errors import StudioError
 
 

@@ -12,10 +12,10 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-from studio.core.config import AugmentConfig
+from studio.core.config.train_config import AugmentConfig
 from studio.core.data.augment import build_augment
 from studio.core.data.bundle import Split
-from studio.core.data.transforms import prepare_batch
+from studio.core.pixels import prepare_batch
 
 _EPOCH_STRIDE = 1_000_003  # keeps (seed, epoch) pairs apart: seed 1 epoch 0 != seed 0 epoch 1
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 
 from studio.core import normalization, runs
-from studio.core.config import TrainConfig
+from studio.core.config.train_config import TrainConfig
 from studio.core.engine.devices import cpu_threads, resolve_device
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
 from studio.core.errors import RunError, StudioError
@@ -155,7 +155,7 @@ class Trainer:
             state = data.get("state_dict")
             if not isinstance(state, dict):
                 raise RunError("it holds no model weights")
-            runs._load_into(self.model, state, self.config.model)
+            runs.load_into(self.model, state, self.config.model)
             if data.get("optimizer"):
                 self.optimizer.load_state_dict(data["optimizer"])
             self.start_epoch = _count(data.get("epoch"))
@@ -306,7 +306,7 @@ class Trainer:
             raise _Halt("stopped", self._stop_reason)
 
     def _evaluate(self, split=None):
-        from studio.core.evaluate import evaluate
+        from studio.core.engine.evaluate import evaluate
 
         return evaluate(self.forward_model, split or self.bundle.test, self.input_shape, self.mean, self.std,
                         batch_size=self.test_loader.batch_size, device=self.device,

@@ -116,7 +116,7 @@ def _reporter(progress: Progress | bool | None, total: int, name: str) -> Progre
 def load_state_dict(path: Path) -> dict:
     """Read a weight file safely (tensors only, no pickled code), through the app's one checkpoint reader."""
     from studio.core.errors import CheckpointError
-    from studio.core.runs import read_checkpoint
+    from studio.core.safe_load import read_checkpoint
 
     try:
         state = read_checkpoint(Path(path))

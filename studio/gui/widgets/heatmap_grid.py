@@ -17,7 +17,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QSizePolicy, QStyledItemDelegate, QStyleOptionViewItem,
                                QTableWidget, QTableWidgetItem, QWidget)
 
-from studio.core.convlab import format_number
+from studio.core.lab.conv import format_number
 from studio.gui.widgets.heatmap import lookup_table, value_range
 
 FROZEN_BG = QColor("#e4e4e4")

@@ -1,0 +1,94 @@
+"""The one torch.load of the studio: size and archive checks first, weights_only=True always."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+import zipfile
+from pathlib import Path
+
+import torch
+
+from studio.core.errors import CheckpointError
+
+MAX_CHECKPOINT_BYTES = 2 * 1024**3
+
+
+def read_checkpoint(path: Path) -> dict:
+    """The raw dict of a checkpoint file, read safely: weights_only=True, always."""
+    path = Path(path)
+    _check_checkpoint_file(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # protocol warnings on junk files: the error below says it all
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise _unpickling_error(path, exc) from None
+    except MemoryError:
+        raise CheckpointError(f"{path.name} is too large to load in the memory available.") from None
+    except Exception as exc:  # weights_only ran no code; whatever broke, the file is unusable
+        raise CheckpointError(f"{path.name} is not a readable PyTorch checkpoint: the file is damaged, cut short "
+                              f"or of another kind ({first_sentence(exc)}).") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path.name} holds a {type(data).__name__}, not a checkpoint or state dict.")
+    return data
+
+
+def _check_checkpoint_file(path: Path) -> None:
+    """Cheap checks before torch.load: a plain file, not empty, not huge, not a zip bomb."""
+    if path.is_dir():
+        raise CheckpointError(f"{path.name} is a folder, not a checkpoint file.")
+    if not path.exists():
+        raise CheckpointError(f"{path.name}: no such checkpoint file.")
+    if not path.is_file():  # a FIFO or a device would block or never end
+        raise CheckpointError(f"{path.name} is not a regular file (a device, pipe or socket).")
+    size = path.stat().st_size
+    if size == 0:
+        raise CheckpointError(f"{path.name}: the file is empty.")
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path.name}: {size / 1024**3:.1f} GB is too large for a checkpoint.")
+    unpacked = _zip_unpacked_size(path)
+    # torch.save stores its records uncompressed, so a checkpoint unpacks to about its own size;
+    # a small file that unpacks to gigabytes is a zip bomb.
+    if unpacked > MAX_CHECKPOINT_BYTES or unpacked > 16 * size + 64 * 1024**2:
+        raise CheckpointError(f"{path.name} unpacks to {unpacked / 1024**2:,.0f} MB from {size / 1024**2:,.1f} MB: "
+                              "not a checkpoint written by torch.save (a possible zip bomb), refused.")
+
+
+def _zip_unpacked_size(path: Path) -> int:
+    """Total uncompressed size of the zip members (torch's format since 1.6); 0 for other files."""
+    try:
+        if not zipfile.is_zipfile(path):
+            return 0
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return 0  # torch.load will say what is wrong with it
+
+
+def _unpickling_error(path: Path, exc: BaseException) -> CheckpointError:
+    """Code (a refused global) and junk bytes both fail to unpickle; say which one it was.
+
+    torch's message is long advice whose wording changes between versions; the fact is on the
+    line naming the refused GLOBAL (code) or the unsupported opcode (junk).
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    code = next((line for line in lines if "GLOBAL" in line), None)
+    if code is not None:
+        detail = code.split("WeightsUnpickler error:")[-1].strip()
+        return CheckpointError(f"{path.name} was refused: it contains Python objects or code, not just weights "
+                               f"(only weights-only checkpoints are loaded). Detail: {detail[:200]}")
+    junk = next((line for line in lines if line.startswith("Unsupported")), "it cannot be unpickled")
+    return CheckpointError(f"{path.name} is not a PyTorch checkpoint, or it is damaged ({junk[:200]}).")
+
+
+def first_sentence(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text.split(". ")[0][:200]
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+

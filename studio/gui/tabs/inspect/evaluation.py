@@ -1,0 +1,406 @@
+"""Evaluation tab: accuracy, loss, confusion matrix, per-class scores and predictions on the test split.
+
+The confusion matrix is seed 001's (rows: true class, columns: predicted) but every cell can
+be clicked to see its images, most confident first. The prediction grid is seed 000's, true
+and predicted labels in green or red. A run keeps the confusion matrix of every epoch, and the
+epoch slider steps through them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from studio.core.inspect import metrics
+from studio.gui.tabs.inspect.common import EpochSlider, InspectTab, guarded, inspect_lock
+from studio.gui.widgets.heatmap import HeatmapView
+from studio.gui.widgets.tile_grid import TileGrid
+
+RIGHT, WRONG = "#1a7f37", "#c62828"   # seed 000's green and red, dark enough to read on white
+GRID_LIMIT = 60
+CELL_HINT = "Click a cell of the matrix to see its images, the most confident first."
+
+
+def display_image(chw: np.ndarray) -> np.ndarray:
+    """A Split image (C, H, W) uint8 as (H, W) or (H, W, 3) for a tile."""
+    chw = np.asarray(chw)
+    return chw[0] if chw.shape[0] == 1 else np.ascontiguousarray(chw.transpose(1, 2, 0))
+
+
+def cell_indices(result, true: int, pred: int) -> np.ndarray:
+    """Test images of one (true, predicted) cell, the most confident prediction first."""
+    idx = np.flatnonzero((result.y_true == true) & (result.y_pred == pred))
+    conf = result.probs[idx, pred] if len(idx) else np.zeros(0)
+    return idx[np.argsort(-conf, kind="stable")]
+
+
+class EvaluationTab(InspectTab):
+    def __init__(self, state, parent: QWidget | None = None):
+        super().__init__(state, parent)
+        self.result = None              # EvalResult of the current model on the test split
+        self._result_for = None         # the LoadedModel it belongs to
+        self._model_seen = None
+        self.cm: np.ndarray | None = None
+        self.shown_epoch: int | None = None   # None: the current model's evaluation
+        self.cell: tuple[int, int] | None = None
+        self.cell_images: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.grid_images: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._epoch_records: dict[int, dict] = {}
+        self._snapshots: dict[tuple[str, int], dict] = {}
+        self._build_ui()
+        state.modelChanged.connect(self.mark_stale)
+        state.datasetChanged.connect(self._dataset_changed)
+        state.runChanged.connect(self._run_changed)
+        state.epochEnded.connect(self._epoch_ended)
+        state.trainingStateChanged.connect(self._training_state_changed)
+
+    # -- layout ---------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.eval_button = QPushButton("Evaluate on the test set")
+        self.eval_button.clicked.connect(self.evaluate)
+        self.summary = QLabel()
+        self.summary.setStyleSheet("font-size: 14px;")
+        # Wrapping: on one line, "Accuracy … on 500 test images (current model, epoch 4) (trained on …)"
+        # was the tab's minimum width and pushed the window past a 1280-pixel screen.
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.mode = QComboBox()
+        self.mode.addItems(["Counts", "Normalised by row (recall)"])
+        self.mode.currentIndexChanged.connect(self._draw_matrix)
+        self.epochs = EpochSlider()
+        self.epochs.epochChanged.connect(self._epoch_selected)
+
+        self.matrix = HeatmapView(cmap="blues", placeholder="No confusion matrix yet.")
+        self.matrix.setMinimumSize(380, 340)
+        self.matrix.cellClicked.connect(self.show_cell)
+        self.matrix.readout_format = self._matrix_readout
+        self.confused = QListWidget()
+        self.confused.setMaximumHeight(130)
+        self.confused.itemClicked.connect(self._confused_clicked)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.matrix, 1)
+        lv.addWidget(QLabel("Most confused pairs (true → predicted):"))
+        lv.addWidget(self.confused)
+
+        self.cell_label = QLabel(CELL_HINT)
+        self.cell_label.setWordWrap(True)
+        self.cell_grid = TileGrid(tile_size=64, placeholder="")
+        cell_page = QWidget()
+        cv = QVBoxLayout(cell_page)
+        cv.addWidget(self.cell_label)
+        cv.addWidget(self.cell_grid, 1)
+
+        self.prf = QTableWidget(0, 5)
+        self.prf.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Support"])
+        self.prf.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.prf.verticalHeader().setVisible(False)
+        self.prf.setAlternatingRowColors(True)
+        self.prf.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.prf.setSortingEnabled(True)
+
+        self.grid_filter = QComboBox()
+        self.grid_filter.addItems(["All test images", "Mistakes only", "Correct only"])
+        self.grid_filter.currentIndexChanged.connect(self._fill_prediction_grid)
+        self.pred_grid = TileGrid(tile_size=72, spacing=14, placeholder="")
+        grid_page = QWidget()
+        gv = QVBoxLayout(grid_page)
+        grow = QHBoxLayout()
+        grow.addWidget(QLabel(f"Show {GRID_LIMIT} at random from:"))
+        grow.addWidget(self.grid_filter)
+        grow.addStretch(1)
+        gv.addLayout(grow)
+        gv.addWidget(self.pred_grid, 1)
+
+        self.pages = QTabWidget()
+        self.pages.addTab(cell_page, "Images of a cell")
+        self.pages.addTab(self.prf, "Per-class precision / recall / F1")
+        self.pages.addTab(grid_page, "Prediction grid")
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.pages)
+        split.setSizes([560, 520])
+        top = QHBoxLayout()
+        top.addWidget(self.eval_button)
+        top.addWidget(self.summary, 1)
+        top.addWidget(QLabel("Show:"))
+        top.addWidget(self.mode)
+        lay = QVBoxLayout(self.content)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
+        lay.addWidget(self.epochs)
+        lay.addWidget(split, 1)
+
+    # -- state ------------------------------------------------------------------------------------
+    def _dataset_changed(self) -> None:
+        self.result = None
+        self.mark_stale()
+
+    def _run_changed(self) -> None:
+        self._snapshots.clear()
+        self._epoch_records.clear()
+        self.mark_stale()
+
+    def _epoch_ended(self, event) -> None:
+        epoch = getattr(event, "epoch", None)   # a resumed run may have rewritten this epoch's snapshot
+        self._snapshots = {k: v for k, v in self._snapshots.items() if k[1] != epoch}
+        self.mark_stale()
+
+    def _training_state_changed(self, _value: str) -> None:
+        self.mark_stale()
+
+    def _classes(self) -> list[str]:
+        return list(self.state.model.classes)
+
+    def refresh(self) -> None:
+        loaded = self.state.model
+        if loaded is None:
+            self.show_empty()
+            return
+        self.show_content()
+        if self._result_for is not loaded:
+            self.result = None
+        self._load_epochs(new_model=loaded is not self._model_seen)
+        self._model_seen = loaded
+        live = self.state.training_state == "running"
+        if self.result is None and not self.busy and not live and self._can_evaluate():
+            self.evaluate()
+        elif self.result is None and live:
+            self.show_note("While training runs, the matrix of each finished epoch is shown; the current model "
+                           "is evaluated when training pauses or ends, or when you click Evaluate.")
+        self._display()
+
+    def _can_evaluate(self) -> bool:
+        bundle, loaded = self.state.dataset, self.state.model
+        if bundle is None:
+            self.show_note("Load the dataset to evaluate this model on its test split.")
+            return False
+        if len(bundle.classes) != len(loaded.classes):
+            self.show_error(f"The model predicts {len(loaded.classes)} classes but the dataset "
+                            f"'{bundle.name}' has {len(bundle.classes)}: load the dataset it was trained on.")
+            return False
+        return True
+
+    def evaluate(self) -> None:
+        """Evaluate the current model on the whole test split, in the background."""
+        loaded = self.state.model
+        if loaded is None or not self._can_evaluate():
+            return
+        split = self.state.dataset.test
+
+        def work(progress, should_stop):
+            from studio.core.engine.evaluate import evaluate
+
+            with inspect_lock:   # another tab's hooks on this model must not see these batches
+                return evaluate(loaded.model, split, tuple(loaded.input_shape), loaded.mean, loaded.std,
+                                progress=progress, should_stop=should_stop, num_classes=len(loaded.classes))
+
+        def done(result) -> None:
+            if result.cancelled:
+                return
+            self.result, self._result_for = result, loaded
+            self.shown_epoch = None
+            self.epochs.select(getattr(loaded, "epoch", -1))
+            self._display()
+
+        self.start(f"Evaluating on {len(split):,} test images…", work, done)
+
+    # -- epochs ----------------------------------------------------------------------------------
+    def _load_epochs(self, new_model: bool = False) -> None:
+        epochs: list[int] = []
+        if self.state.run_dir is not None:
+            from studio.core.runs import epoch_records, read_epoch_snapshots
+
+            epochs = list(read_epoch_snapshots(Path(self.state.run_dir)))
+            try:
+                self._epoch_records = {int(r["epoch"]): r for r in epoch_records(Path(self.state.run_dir))}
+            except Exception:  # noqa: BLE001 - the loss line is a nicety; the matrix still shows
+                self._epoch_records = {}
+        self.epochs.set_epochs(epochs, getattr(self.state.model, "epoch", None), new_model=new_model)
+
+    @guarded
+    def _dataset_note(self) -> str:
+        """A warning when the test images are not from the data the model was trained on."""
+        checkpoint = getattr(self.state.model, "checkpoint", None) or {}
+        trained_on = (checkpoint.get("config") or {}).get("dataset")
+        bundle = self.state.dataset
+        if trained_on and bundle is not None and trained_on != bundle.name:
+            return f" &nbsp; <span style='color:#b00020'>(trained on {trained_on}, tested on {bundle.name})</span>"
+        return ""
+
+    def _epoch_selected(self, epoch: int) -> None:
+        self._display()
+
+    def _snapshot_cm(self, epoch: int) -> np.ndarray | None:
+        key = (str(self.state.run_dir), epoch)
+        if key not in self._snapshots:
+            from studio.core.runs import load_epoch_snapshot
+
+            self._snapshots[key] = load_epoch_snapshot(Path(self.state.run_dir), epoch)
+        cm = self._snapshots[key].get("confusion")
+        return None if cm is None else np.asarray(cm, dtype=np.int64)
+
+    # -- showing -------------------------------------------------------------------------------
+    def _display(self) -> None:
+        """Show the current model's evaluation, or the matrix kept for the epoch the slider is on."""
+        loaded = self.state.model
+        epoch = self.epochs.selected()
+        use_result = self.result is not None and (epoch is None or epoch == getattr(loaded, "epoch", None))
+        if use_result:
+            self.shown_epoch = None
+            self.cm = self.result.confusion
+            n = int(self.cm.sum())
+            self.summary.setText(f"<b>Accuracy</b> {self.result.accuracy:.2%} &nbsp; <b>Loss</b> "
+                                 f"{self.result.loss:.4f} &nbsp; on {n:,} test images (current model"
+                                 + (f", epoch {loaded.epoch})" if getattr(loaded, "epoch", 0) else ")")
+                                 + self._dataset_note())
+        elif epoch is not None:
+            try:
+                cm = self._snapshot_cm(epoch)
+            except Exception as exc:  # noqa: BLE001
+                self.show_error(str(exc))
+                cm = None
+            if cm is None:
+                return
+            self.shown_epoch, self.cm = epoch, cm
+            record = self._epoch_records.get(epoch, {})
+            loss = f" &nbsp; <b>Loss</b> {record['test_loss']:.4f}" if "test_loss" in record else ""
+            self.summary.setText(f"<b>Accuracy</b> {metrics.accuracy(cm):.2%}{loss} &nbsp; on {int(cm.sum()):,} "
+                                 f"test images after epoch {epoch}")
+        else:
+            return
+        if self.cell is not None and not all(0 <= v < len(self.cm) for v in self.cell):
+            self._forget_cell()   # a cell of another run's matrix (more classes than this one has)
+        self._draw_matrix()
+        self._fill_prf()
+        self._fill_confused()
+        self._fill_prediction_grid()
+        if self.cell is not None:
+            self.show_cell(*self.cell)
+
+    @guarded
+    def _draw_matrix(self, *_args) -> None:
+        if self.cm is None:
+            return
+        classes = self._classes()
+        normalised = self.mode.currentIndex() == 1
+        values = metrics.normalize_rows(self.cm) if normalised else self.cm.astype(np.float64)
+        levels = (0.0, 1.0) if normalised else (0.0, float(max(1, self.cm.max())))
+        self.matrix.cell_format = (lambda v: f"{v:.0%}" if v >= 0.005 else "0") if normalised else \
+            (lambda v: str(int(v)))
+        self.matrix.set_data(values, levels=levels, x_labels=classes, y_labels=classes,
+                             x_title="Predicted class", y_title="True class", annotate=len(classes) <= 20)
+        if self.cell is not None:
+            self.matrix.select(self.cell)
+
+    def _matrix_readout(self, row: int, col: int, value: float | None) -> str:
+        classes = self._classes()
+        count = int(self.cm[row, col])
+        total = int(self.cm[row].sum())
+        share = f" ({count / total:.1%} of the {total} {classes[row]} images)" if total else ""
+        return f"true {classes[row]}, predicted {classes[col]}: {count} images{share}. Click to see them."
+
+    def _fill_prf(self) -> None:
+        classes = self._classes()
+        prf = metrics.per_class_prf(self.cm)
+        self.prf.setSortingEnabled(False)
+        self.prf.setRowCount(len(classes))
+        for i, name in enumerate(classes):
+            cells = [QTableWidgetItem(name)]
+            for key in ("precision", "recall", "f1"):
+                item = QTableWidgetItem()
+                item.setData(Qt.ItemDataRole.DisplayRole, round(float(prf[key][i]), 3))
+                cells.append(item)
+            support = QTableWidgetItem()
+            support.setData(Qt.ItemDataRole.DisplayRole, int(prf["support"][i]))
+            cells.append(support)
+            for c, item in enumerate(cells):
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.prf.setItem(i, c, item)
+        self.prf.setSortingEnabled(True)
+
+    def _fill_confused(self) -> None:
+        classes = self._classes()
+        self.confused.clear()
+        for true, pred, count in metrics.most_confused(self.cm, classes, 8):
+            item = QListWidgetItem(f"{true} → {pred}: {count}")
+            item.setData(Qt.ItemDataRole.UserRole, (classes.index(true), classes.index(pred)))
+            self.confused.addItem(item)
+        if not self.confused.count():
+            self.confused.addItem("No mistakes.")
+
+    def _confused_clicked(self, item: QListWidgetItem) -> None:
+        cell = item.data(Qt.ItemDataRole.UserRole)
+        if cell:
+            self.show_cell(*cell)
+
+    def _forget_cell(self) -> None:
+        self.cell = None
+        self.cell_images = np.zeros(0, dtype=np.int64)
+        self.cell_grid.clear("")
+        self.cell_label.setText(CELL_HINT)
+        self.matrix.select(None)
+
+    # -- images -----------------------------------------------------------------------------------
+    @guarded
+    def show_cell(self, true: int, pred: int) -> None:
+        """Show the test images of one (true, predicted) cell, most confident first."""
+        classes = self._classes()
+        self.cell = (true, pred)
+        self.matrix.select(self.cell)
+        self.pages.setCurrentIndex(0)
+        if self.shown_epoch is not None or self.result is None:
+            self.cell_images = np.zeros(0, dtype=np.int64)
+            self.cell_grid.clear("")
+            self.cell_label.setText(f"{int(self.cm[true, pred])} images were {classes[true]} predicted as "
+                                    f"{classes[pred]} after epoch {self.shown_epoch}. Images are kept for the current "
+                                    "model only: move the slider to its epoch (or click Evaluate) to see them.")
+            return
+        idx = cell_indices(self.result, true, pred)
+        self.cell_images = idx
+        split = self.state.dataset.test
+        conf = self.result.probs[idx, pred]
+        self.cell_grid.set_tiles([display_image(split.images[i].numpy()) for i in idx],
+                                 captions=[f"{c:.0%}" for c in conf],
+                                 tooltips=[f"test image #{i}\ntrue {classes[true]}, predicted {classes[pred]} "
+                                           f"with {c:.1%}" for i, c in zip(idx, conf)])
+        verdict = "correct" if true == pred else "mistakes"
+        self.cell_label.setText(f"<b>True {classes[true]}, predicted {classes[pred]}</b> ({verdict}): "
+                                f"{len(idx)} images, the most confident first (caption: the model's confidence).")
+
+    @guarded
+    def _fill_prediction_grid(self, *_args) -> None:
+        r = self.result
+        if r is None or self.state.dataset is None:
+            self.grid_images = np.zeros(0, dtype=np.int64)
+            self.pred_grid.clear("The prediction grid needs the current model's evaluation: click Evaluate.")
+            return
+        classes = self._classes()
+        keep = np.ones(len(r.y_true), dtype=bool)
+        if self.grid_filter.currentIndex() == 1:
+            keep = r.y_true != r.y_pred
+        elif self.grid_filter.currentIndex() == 2:
+            keep = r.y_true == r.y_pred
+        # A fixed random sample, like one shuffled test batch in seed 000 (splits are often sorted by class).
+        idx = np.flatnonzero(keep)
+        if len(idx) > GRID_LIMIT:
+            idx = idx[np.sort(np.random.default_rng(0).choice(len(idx), GRID_LIMIT, replace=False))]
+            idx = idx[np.random.default_rng(1).permutation(GRID_LIMIT)]
+        self.grid_images = idx
+        split = self.state.dataset.test
+        captions, colours, tips = [], [], []
+        for i in idx:
+            t, p = int(r.y_true[i]), int(r.y_pred[i])
+            captions.append(f"True: {classes[t]}\nPred: {classes[p]}")
+            colours.append(RIGHT if t == p else WRONG)
+            tips.append(f"test image #{i}\ntrue {classes[t]}\npredicted {classes[p]} ({r.probs[i, p]:.1%})")
+        self.pred_grid.set_tiles([display_image(split.images[i].numpy()) for i in idx], captions=captions,
+                                 caption_colors=colours, tooltips=tips)

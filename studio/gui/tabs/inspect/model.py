@@ -1,0 +1,365 @@
+"""Model tab: the architecture as a table, a block diagram, totals, output sizes and receptive fields.
+
+The numbers come from the core's torchinfo summary (the same one the CLI prints), so they
+match the lectures: cifar-cnn has 5,852,170 parameters and 22.33 MB. Before any training the
+tab builds the model chosen in the settings, so a student can study an architecture first.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from studio.gui.tabs.inspect.common import InspectTab, inspect_lock
+from studio.gui.widgets.block_diagram import Block, BlockDiagram, kind_of
+
+FORMULA = "W_out = (W_in − F + 2P)/S + 1"
+COLUMNS = ["Layer", "Type", "Output shape", "Parameters", "MACs", "Receptive field", f"Output size: {FORMULA}"]
+COLUMN_TIPS = [
+    "The module's name inside the model",
+    "The layer's class",
+    "The shape of its output for one input image, as torchinfo prints it: [batch, channels, height, width]",
+    "Learned numbers in this layer (weights and biases)",
+    "Multiply-accumulate operations for one image",
+    "How many input pixels (per side) one output value of this layer can see (seed 000)",
+    "Seed 001's formula with this layer's numbers: input width W_in, filter F, padding P, stride S "
+    "(⌊ ⌋ = rounded down)",
+]
+
+# Shapes and class counts of the built-in datasets, for showing a model before the data is loaded.
+KNOWN_DATA = {
+    "mnist-sample": ((1, 28, 28), 10), "mnist": ((1, 28, 28), 10), "fashion-mnist": ((1, 28, 28), 10),
+    "cifar10": ((3, 32, 32), 10), "cifar100": ((3, 32, 32), 100),
+}
+
+
+# ---------------------------------------------------------------------------- pure helpers
+
+def _pair(v: Any) -> tuple | None:
+    if v is None:
+        return None
+    if isinstance(v, (list, tuple)):
+        return tuple(v) if len(v) > 1 else (v[0], v[0])
+    return (v, v)
+
+
+def _spatial(shape: Any) -> tuple[int, int] | None:
+    """(H, W) of a 4-D shape (with batch) or 3-D shape (without)."""
+    if not isinstance(shape, (list, tuple)) or len(shape) < 3:
+        return None
+    try:
+        return int(shape[-2]), int(shape[-1])
+    except (TypeError, ValueError):
+        return None
+
+
+def _one_side(w_in: int, f: int, p: Any, s: int, d: int) -> tuple[str, int] | None:
+    """The formula with numbers for one side, and what it gives."""
+    if isinstance(p, str) or not all(isinstance(v, int) for v in (f, s, d)):
+        return None
+    f_eff = d * (f - 1) + 1
+    num = w_in - f_eff + 2 * p
+    out = num // s + 1
+    f_text = str(f) if d == 1 else f"{f_eff}"
+    inner = f"({w_in} − {f_text} + 2·{p})"
+    text = f"{inner}/{s} + 1" if num % s == 0 else f"⌊{inner}/{s}⌋ + 1"
+    return f"{text} = {out}", out
+
+
+def output_size_formula(row: Any) -> str:
+    """Seed 001's output-size formula filled in with a conv or pool layer's numbers ('' otherwise)."""
+    kind = kind_of(row.type)
+    if kind not in ("conv", "pool"):
+        return ""
+    hw_in, hw_out = _spatial(row.input_shape), _spatial(row.output_shape)
+    if hw_in is None or hw_out is None:
+        return ""
+    k = _pair(row.kernel_size)
+    if k is None:
+        return f"adaptive: {hw_in[1]} → {hw_out[1]}" if "adaptive" in row.type.lower() else ""
+    s = _pair(row.stride) or k
+    pad = row.padding if isinstance(row.padding, str) else _pair(row.padding) or (0, 0)
+    if isinstance(pad, str):
+        return f"padding '{pad}': {hw_in[1]} → {hw_out[1]}"
+    d = _pair(row.dilation) or (1, 1)
+    sides = [_one_side(hw_in[i], int(k[i]), int(pad[i]), int(s[i]), int(d[i])) for i in (0, 1)]
+    if None in sides:
+        return ""
+    (h_text, h_out), (w_text, w_out) = sides
+    text = w_text if (hw_in[0], k[0], pad[0], s[0], d[0]) == (hw_in[1], k[1], pad[1], s[1], d[1]) \
+        else f"H: {h_text};  W: {w_text}"
+    if d[1] != 1:
+        text += f"   (dilation {d[1]}: F = {d[1]}·({k[1]}−1)+1)"
+    if (h_out, w_out) != hw_out:
+        text += f"   (ceil mode gives {hw_out[1]})"
+    return text
+
+
+def format_shape(shape: Any) -> str:
+    if shape is None or shape == []:
+        return ""
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return ", ".join(format_shape(s) for s in shape)
+    return "[" + ", ".join(str(v) for v in shape) + "]" if isinstance(shape, (list, tuple)) else str(shape)
+
+
+def format_count(n: Any) -> str:
+    return f"{int(n):,}" if isinstance(n, (int, float)) and n else ("0" if n == 0 else "")
+
+
+def human(n: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return str(int(n))
+
+
+def _shape_text(shape: Any) -> str:
+    if _flat(shape):
+        return "×".join(str(v) for v in shape[1:])
+    return format_shape(shape)
+
+
+def _flat(shape: Any) -> bool:
+    """A single tensor's shape (not a list of shapes)."""
+    return isinstance(shape, (list, tuple)) and len(shape) > 1 and all(isinstance(v, int) for v in shape)
+
+
+def block_for(row: Any) -> Block:
+    kind = kind_of(row.type)
+    title = row.type
+    ins, outs = row.input_shape, row.output_shape
+    if kind == "conv" and _flat(ins) and _flat(outs):
+        k = _pair(row.kernel_size)
+        title = f"{row.type} {ins[1]}→{outs[1]}" + (f" {k[0]}×{k[1]}" if k else "")
+    elif kind == "pool" and row.kernel_size is not None:
+        k = _pair(row.kernel_size)
+        title = f"{row.type} {k[0]}×{k[1]}"
+    elif kind == "linear" and _flat(ins) and _flat(outs):
+        title = f"Linear {ins[-1]}→{outs[-1]}"
+    rf = f"\nreceptive field {row.receptive_field}×{row.receptive_field}" if row.receptive_field else ""
+    tip = f"{row.name} ({row.type})\noutput {format_shape(outs)}\n{format_count(row.params) or 0} parameters{rf}"
+    return Block(title=title, detail=_shape_text(outs), kind=kind, tooltip=tip)
+
+
+def data_shape_for(state) -> tuple[tuple[int, int, int], int, str]:
+    """The data shape and class count to build the configured model with, and a note on where they came from."""
+    cfg = state.config
+    bundle = state.dataset
+    if bundle is not None and (getattr(bundle, "name", None) == cfg.dataset or cfg.dataset not in KNOWN_DATA):
+        return tuple(bundle.input_shape), len(bundle.classes), f"data {bundle.name}"
+    if cfg.dataset in KNOWN_DATA:
+        shape, k = KNOWN_DATA[cfg.dataset]
+        return shape, k, f"data {cfg.dataset}"
+    side = int(getattr(cfg, "image_size", 64) or 64)
+    return (3, side, side), 10, "a 3-channel image folder (10 classes assumed until it is loaded)"
+
+
+def build_from_settings(state) -> tuple[Any, tuple[int, int, int], int, str]:
+    """The model the settings describe, with random weights (no download to merely look at it)."""
+    from studio.core.models import build_model, model_input_shape
+
+    cfg = state.config
+    data_shape, k, note = data_shape_for(state)
+    input_shape = tuple(model_input_shape(cfg.model, data_shape, cfg.pretrained, dict(cfg.model_options or {})))
+    model = build_model(cfg.model, input_shape, k, dict(cfg.model_options or {}), pretrained=False)
+    model.eval()
+    return model, input_shape, k, note
+
+
+# ---------------------------------------------------------------------------- the tab
+
+class ModelTab(InspectTab):
+    def __init__(self, state, parent: QWidget | None = None):
+        super().__init__(state, parent)
+        self.summary = None
+        self.rows: list[Any] = []
+        self._shown_rows: list[int] = []
+        self._block_rows: list[int | None] = []
+        self._summary_key = None
+        self._build_ui()
+        state.modelChanged.connect(self.mark_stale)
+        state.configChanged.connect(self._config_changed)
+        state.datasetChanged.connect(self._config_changed)
+
+    def _build_ui(self) -> None:
+        self.title = QLabel()
+        self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
+        self.title.setWordWrap(True)
+        self.subtitle = QLabel()
+        self.subtitle.setWordWrap(True)
+        self.totals = QLabel()
+        # Wrapping: one line of totals for VGG-16 is ~700 px, and an unwrapped label's width is the
+        # tab's minimum, which pushed the whole window past a 1280-pixel screen.
+        self.totals.setWordWrap(True)
+        self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.totals.setStyleSheet("font-size: 13px;")
+        self.containers = QCheckBox("Show container modules")
+        self.containers.setToolTip("Also list the Sequential blocks that group layers (torchinfo's nested rows)")
+        self.containers.toggled.connect(self._fill_table)
+        self.copy_button = QPushButton("Copy torchinfo summary")
+        self.copy_button.clicked.connect(self._copy_summary)
+        self.diagram = BlockDiagram(placeholder="")
+        self.diagram.blockClicked.connect(self._block_clicked)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        for i, tip in enumerate(COLUMN_TIPS):
+            self.table.horizontalHeaderItem(i).setToolTip(tip)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._row_selected)
+
+        head = QHBoxLayout()
+        text = QVBoxLayout()
+        text.addWidget(self.title)
+        text.addWidget(self.subtitle)
+        text.addWidget(self.totals)
+        head.addLayout(text, 1)
+        head.addWidget(self.containers, 0, Qt.AlignmentFlag.AlignBottom)
+        head.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignBottom)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.diagram)
+        split.addWidget(self.table)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 2)
+        split.setSizes([200, 420])
+        lay = QVBoxLayout(self.content)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(head)
+        lay.addWidget(split, 1)
+
+    # -- state -------------------------------------------------------------------------------
+    def _config_changed(self) -> None:
+        if self.state.model is None:   # a loaded model is what the tab shows; settings only matter without one
+            self.mark_stale()
+
+    def refresh(self) -> None:
+        loaded = self.state.model
+        if loaded is None and not getattr(self.state.config, "model", ""):
+            self.show_empty()
+            return
+        self.show_content()
+        if loaded is not None:
+            model, shape, name = loaded.model, tuple(loaded.input_shape), loaded.model_name
+            where = f"epoch {loaded.epoch}" if getattr(loaded, "epoch", 0) else "untrained weights"
+            source = getattr(loaded, "source", "")
+            note = f"Loaded model ({where}{', ' + source if source else ''}); input {_shape_text((1, *shape))}, " \
+                   f"{len(loaded.classes)} classes."
+            key = (name, shape, len(loaded.classes), repr(sorted((loaded.model_options or {}).items())))
+            if key == self._summary_key and self.summary is not None:
+                self.subtitle.setText(note)   # a new epoch of the same architecture: same table
+                return
+            self._summary_key, self.summary = key, None
+
+            def work(progress, should_stop):
+                return self._summarise(model, shape)
+        else:
+            name = self.state.config.model
+            note = ""
+            self._summary_key = None
+
+            def work(progress, should_stop):
+                model, shape, k, where = build_from_settings(self.state)
+                if should_stop():
+                    return None
+                summary = self._summarise(model, shape)
+                summary_note = (f"Not trained yet: built from the settings for {where} (input "
+                                f"{_shape_text((1, *shape))}, {k} classes), random weights.")
+                return summary, summary_note
+
+        self.title.setText(self._model_title(name))
+        self.start("Summarising the model…", work, lambda result: self._show(result, note))
+
+    @staticmethod
+    def _summarise(model, shape):
+        from studio.core.inspect.summary import model_summary
+
+        with inspect_lock:
+            return model_summary(model, tuple(shape))
+
+    @staticmethod
+    def _model_title(name: str) -> str:
+        try:
+            from studio.core.models import get_spec
+
+            spec = get_spec(name)
+            return f"{spec.title}  ·  {spec.source}" if spec.source else spec.title
+        except Exception:  # noqa: BLE001 - an unknown name is shown as it is
+            return name
+
+    def _show(self, result, note: str) -> None:
+        if result is None:
+            return
+        if isinstance(result, tuple):
+            result, note = result
+        self.summary = result
+        self.rows = list(result.rows)
+        self.subtitle.setText(note)
+        self.totals.setText(
+            f"<b>Parameters:</b> {result.total_params:,} &nbsp; <b>Trainable:</b> {result.trainable_params:,}"
+            f" &nbsp; <b>Size:</b> {result.size_mb:.2f} MB &nbsp; <b>MACs:</b> {human(result.total_macs)}"
+            f" &nbsp; <b>Layers:</b> {sum(1 for r in self.rows if r.is_leaf)}")
+        self._fill_table()
+        self._fill_diagram()
+
+    def _fill_table(self) -> None:
+        show_all = self.containers.isChecked()
+        self._shown_rows = [i for i, r in enumerate(self.rows) if show_all or r.is_leaf]
+        self.table.setRowCount(len(self._shown_rows))
+        for t, i in enumerate(self._shown_rows):
+            r = self.rows[i]
+            indent = "    " * max(0, int(r.depth or 0) - 1) if show_all else ""
+            rf = f"{r.receptive_field}×{r.receptive_field}" if r.receptive_field else ""
+            values = [indent + r.name, r.type, format_shape(r.output_shape), format_count(r.params),
+                      human(r.macs) if r.macs else "", rf, output_size_formula(r)]
+            for c, v in enumerate(values):
+                item = QTableWidgetItem(v)
+                if c in (3, 4):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if c == 5 and r.jump:
+                    item.setToolTip(f"One step in this layer's output moves {r.jump} pixel(s) in the input.")
+                if not r.is_leaf:
+                    item.setForeground(Qt.GlobalColor.darkGray)
+                self.table.setItem(t, c, item)
+        self.table.resizeColumnsToContents()
+
+    def _fill_diagram(self) -> None:
+        leaves = [i for i, r in enumerate(self.rows) if r.is_leaf]
+        first = self.rows[leaves[0]] if leaves else None
+        blocks = [Block("Input", _shape_text(first.input_shape) if first else "", "input")]
+        blocks += [block_for(self.rows[i]) for i in leaves]
+        self._block_rows = [None] + leaves
+        self.diagram.set_blocks(blocks)
+
+    # -- linked selection -----------------------------------------------------------------
+    def _block_clicked(self, b: int) -> None:
+        row = self._block_rows[b] if b < len(self._block_rows) else None
+        if row is not None and row in self._shown_rows:
+            self.table.selectRow(self._shown_rows.index(row))
+            self.table.scrollToItem(self.table.item(self._shown_rows.index(row), 0))
+
+    def _row_selected(self) -> None:
+        sel = self.table.selectionModel().selectedRows()
+        if not sel:
+            return
+        row = self._shown_rows[sel[0].row()]
+        if row in self._block_rows:
+            self.diagram.select(self._block_rows.index(row))
+
+    def _copy_summary(self) -> None:
+        if self.summary is not None:
+            QGuiApplication.clipboard().setText(self.summary.text)
+            self.show_note("The torchinfo summary is on the clipboard.")
+
+    # -- for tests and other tabs ------------------------------------------------------------
+    def leaf_rows(self) -> Sequence[Any]:
+        return [r for r in self.rows if r.is_leaf]
