@@ -90,7 +90,7 @@ def test_an_unreadable_checkpoint_exits_1(capsys, tmp_path):
 
 
 def test_a_preset_sets_the_lectures_recipe_and_typed_options_override_it(monkeypatch, capsys):
-    import studio.cli as cli
+    import studio.cli.train as cli
 
     seen = {}
 

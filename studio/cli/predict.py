@@ -1,0 +1,155 @@
+"""`eval`, `predict` and `attack`: a checkpoint answers on images and test splits."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from studio.core.errors import StudioError
+from studio.cli.common import _emit_json, _load_model
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from studio.core.data import load_dataset
+    from studio.core.engine.devices import resolve_device
+    from studio.core.engine.evaluate import evaluate
+    from studio.core.inspect.metrics import per_class_prf
+
+    if args.batch_size < 1:
+        raise StudioError(f"--batch-size must be at least 1, got {args.batch_size}.")
+    loaded = _load_model(args)
+    config = loaded.checkpoint.get("config")
+    config = config if isinstance(config, dict) else {}  # a hand-edited checkpoint may hold anything here
+    dataset = args.dataset or config.get("dataset")
+    if not dataset or not isinstance(dataset, str):
+        raise StudioError(f"{Path(args.checkpoint).name} is a plain state dict: name the test data with --dataset.")
+    size = config.get("image_size")
+    bundle = load_dataset(dataset, data_dir=args.data_dir, **({"image_size": size} if isinstance(size, int) else {}))
+    if len(bundle.classes) != len(loaded.classes):
+        raise StudioError(f"The model has {len(loaded.classes)} classes but {dataset} has {len(bundle.classes)}.")
+    device = resolve_device(args.device)
+    result = evaluate(loaded.model.to(device), bundle.test, loaded.input_shape, loaded.mean, loaded.std,
+                      batch_size=args.batch_size, device=device, num_classes=len(loaded.classes))
+    prf = per_class_prf(result.confusion)
+    if args.json:
+        _emit_json({"checkpoint": args.checkpoint, "dataset": dataset, "test_size": int(len(result.y_true)),
+                    "accuracy": result.accuracy, "loss": result.loss, "classes": loaded.classes,
+                    "confusion": result.confusion, **{k: v for k, v in prf.items()}})
+        return 0
+    print(f"{dataset} test split: {len(result.y_true)} images, accuracy {100 * result.accuracy:.2f}%, "
+          f"loss {result.loss:.4f}")
+    print(f"{'class':>14} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>7}")
+    for i, name in enumerate(loaded.classes):
+        print(f"{name[:14]:>14} {prf['precision'][i]:9.3f} {prf['recall'][i]:7.3f} {prf['f1'][i]:6.3f} "
+              f"{prf['support'][i]:7d}")
+    print("confusion matrix (rows: true, columns: predicted):")
+    for row in result.confusion:
+        print(" ".join(f"{v:5d}" for v in row))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from studio.core.errors import ImageDecodeError
+
+    loaded = _load_model(args)
+    results, failures = [], 0
+    for image in args.images:
+        try:
+            top = _predict_file(loaded, image, args.top_k, args.digit)
+            results.append({"image": image, "top": [{"class": c, "probability": p} for c, p in top]})
+        except ImageDecodeError as exc:
+            failures += 1
+            results.append({"image": image, "error": str(exc), "reason": exc.reason})
+            if not args.json:
+                print(f"error: {exc}", file=sys.stderr)
+            continue
+        if not args.json:
+            print(f"{image}: " + ", ".join(f"{c} {100 * p:.1f}%" for c, p in top))
+    if args.json:
+        _emit_json({"checkpoint": args.checkpoint, "model": loaded.model_name, "results": results})
+    return 1 if failures else 0
+
+
+def _predict_file(loaded, path: str, k: int, digit: bool | None) -> list[tuple[str, float]]:
+    from studio.core.images import decode_image
+    from studio.core.inspect.predict import topk
+    from studio.core.inspect.preprocess import is_digit_model, prepare_input
+
+    if digit is None:
+        digit = is_digit_model(loaded.classes, loaded.input_shape)
+    seen = prepare_input(decode_image(path), loaded.input_shape, loaded.mean, loaded.std, digit=digit)
+    return topk(loaded.model, seen.tensor, loaded.classes, k=k)
+
+
+def cmd_attack(args: argparse.Namespace) -> int:
+    """FGSM (or the basic iterative method) on one image: the answer before and after."""
+    from studio.core.images import decode_image
+    from studio.core.inspect.adversarial import fgsm
+    from studio.core.inspect.preprocess import is_digit_model, prepare_input
+
+    loaded = _load_model(args)
+    digit = is_digit_model(loaded.classes, loaded.input_shape) if args.digit is None else args.digit
+    seen = prepare_input(decode_image(args.image), loaded.input_shape, loaded.mean, loaded.std, digit=digit)
+    target = _class_argument(args.target, loaded.classes) if args.target is not None else None
+    result = fgsm(loaded.model, seen.tensor, target, args.eps, mean=loaded.mean, std=loaded.std, steps=args.steps,
+                  classes=loaded.classes, k=args.top_k)
+    saved_top = _save_adversarial(loaded, result, Path(args.out), args.top_k) if args.out else None
+    method = "FGSM" if result.steps == 1 else f"basic iterative method, {result.steps} steps"
+    if args.json:
+        doc = {"checkpoint": args.checkpoint, "model": loaded.model_name, "image": args.image,
+               "method": method, "eps": result.eps, "steps": result.steps,
+               "target": loaded.classes[target] if target is not None else None,
+               "max_abs_change": result.max_abs_change, "flipped": result.flipped,
+               "before": [{"class": c, "probability": p} for c, p in result.before],
+               "after": [{"class": c, "probability": p} for c, p in result.after]}
+        if target is not None:
+            doc["target_reached"] = result.target_reached
+        if args.out:
+            doc["out"] = args.out
+            doc["saved_image"] = [{"class": c, "probability": p} for c, p in saved_top]
+        _emit_json(doc)
+        return 0
+    towards = f", towards '{loaded.classes[target]}'" if target is not None else ""
+    print(f"{args.image}: {method}, eps {result.eps:g} (0..1 pixel units){towards}; "
+          f"largest pixel change {result.max_abs_change:.4f}")
+    print("  before: " + ", ".join(f"{c} {100 * p:.1f}%" for c, p in result.before))
+    print("  after:  " + ", ".join(f"{c} {100 * p:.1f}%" for c, p in result.after))
+    verdict = (f"the answer flipped: {result.before[0][0]} -> {result.after[0][0]}" if result.flipped
+               else f"the answer held ({result.before[0][0]}); try a larger --eps or more --steps")
+    print(f"  {verdict}")
+    if args.out:
+        print(f"  saved {args.out} (8-bit, each pixel rounded to 1/255); read back, the network says "
+              + ", ".join(f"{c} {100 * p:.1f}%" for c, p in saved_top[:3]))
+    return 0
+
+
+def _class_argument(value: str, classes: list[str]) -> int:
+    """--target: a class name (exactly, then ignoring case) or its index."""
+    text = value.strip()
+    for names in (classes, [c.lower() for c in classes]):
+        key = text if names is classes else text.lower()
+        if key in names:
+            return names.index(key)
+    if text.isdigit() and int(text) < len(classes):
+        return int(text)
+    shown = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
+    raise StudioError(f"--target {value!r} is not a class of this model ({shown}) nor an index below {len(classes)}.")
+
+
+def _save_adversarial(loaded, result, path: Path, k: int) -> list[tuple[str, float]]:
+    """Write the adversarial input as an 8-bit image; return what the network says about the saved pixels."""
+    import torch
+    from PIL import Image
+
+    from studio.core.pixels import denormalize, prepare_batch
+    from studio.core.inspect.predict import topk
+
+    pixels = denormalize(result.adversarial.cpu(), loaded.mean, loaded.std)[0]   # (H, W, C) uint8
+    image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+    try:
+        image.save(path)
+    except (OSError, ValueError) as exc:
+        raise StudioError(f"Could not write {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    batch = torch.from_numpy(pixels.transpose(2, 0, 1).copy())[None]
+    x = prepare_batch(batch, loaded.input_shape, loaded.mean, loaded.std)
+    return topk(loaded.model, x, loaded.classes, k=k)
