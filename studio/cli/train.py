@@ -31,6 +31,8 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gamma", type=float, default=d.gamma)
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--val-fraction", type=float, default=d.val_fraction,
+                   help="share of the training split held out for validation (0 = none, as in the lectures)")
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N, mps")
     p.add_argument("--amp", action="store_true", help="mixed precision (CUDA)")
     p.add_argument("--early-stop", type=int, default=0, metavar="PATIENCE")
@@ -63,7 +65,7 @@ def config_from_args(args: argparse.Namespace):
         step_size=args.step_size, gamma=args.gamma, label_smoothing=args.label_smoothing, seed=args.seed,
         device=args.device, amp=args.amp, early_stop_patience=args.early_stop, compile=args.compile,
         num_threads=args.threads, image_size=args.image_size, data_dir=args.data_dir, normalize=args.normalize,
-        train_accuracy=args.train_accuracy,
+        train_accuracy=args.train_accuracy, val_fraction=args.val_fraction,
         augment=AugmentConfig(hflip=args.hflip, crop_padding=args.crop_padding, rotation=args.rotation,
                               scale=args.scale, translate=args.translate, color_jitter=args.color_jitter,
                               noise_std=args.noise),

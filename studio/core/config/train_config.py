@@ -87,6 +87,9 @@ class TrainConfig:
     # "running": accuracy of the epoch's training batches as they go (seed 003); "full-pass": one more
     # pass over the training split in eval mode after the epoch, counted in the epoch time (seed 001).
     train_accuracy: str = "running"
+    # Share of the training split held out, stratified by the run's seed, to choose the best epoch and to
+    # stop early; the test split is only reported. 0 reproduces a lecture that has no validation split.
+    val_fraction: float = 0.1
     normalize: str = "auto"        # auto / dataset / half / seed001 / imagenet (studio.core.normalization)
     data_dir: str | None = None
 
@@ -123,6 +126,7 @@ class TrainConfig:
             (_whole(self.num_threads, 0, 4096), "threads must be 0 (automatic) or a positive number"),
             (_whole(self.image_size, 8, MAX_IMAGE_SIZE), f"image size must be 8 to {MAX_IMAGE_SIZE} pixels"),
             (self.train_accuracy in ("running", "full-pass"), "training accuracy must be 'running' or 'full-pass'"),
+            (_real(self.val_fraction, 0, 0.5), "validation fraction must be between 0 and 0.5"),
             (self.normalize in CHOICES, f"normalisation must be one of {', '.join(CHOICES)}"),
             (isinstance(self.dataset, str) and isinstance(self.model, str), "dataset and model must be names"),
             (isinstance(self.device, str), "device must be a name such as cpu or cuda"),
