@@ -82,7 +82,7 @@ def test_window_module_imports_no_torch():
     code = ("import sys; import studio.gui.app, studio.gui.window.main_window; "
             "bad = [m for m in ('torch', 'torchvision', 'pyqtgraph') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         cwd=Path(__file__).resolve().parents[2])
+                         cwd=Path(__file__).resolve().parents[3])
     assert out.stdout.strip() == "[]", out.stderr
 
 
@@ -90,7 +90,7 @@ def test_main_py_starts_the_window_from_any_folder(tmp_path):
     import os
     import subprocess
 
-    main = Path(__file__).resolve().parents[2] / "main.py"
+    main = Path(__file__).resolve().parents[3] / "main.py"
     assert main.read_text().startswith("#!/usr/bin/env python3")
     assert os.access(main, os.X_OK), "main.py must be executable to be double-clickable"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -314,7 +314,7 @@ def test_an_exception_in_a_real_slot_shows_a_dialog_and_the_app_lives_on(tmp_pat
     import os
     import subprocess
 
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(Path(__file__).resolve().parents[3]))
     out = subprocess.run([sys.executable, "-c", SLOT_ERROR_SCRIPT], capture_output=True, text=True, timeout=60,
                          env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -399,7 +399,7 @@ def test_rename_delete_reveal_from_the_runs_list(qtbot, window):
 
 
 def test_drop_files_anywhere_goes_to_predict(qtbot, window, tmp_path):
-    image = Path(__file__).resolve().parents[2] / "resources" / "images" / "chelsea.png"
+    image = Path(__file__).resolve().parents[3] / "resources" / "images" / "chelsea.png"
     dropped = []
     window.state.filesDropped.connect(dropped.append)
     mime = QMimeData()

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from tests.core.notebook_code import NotebookPytorchCNN
+from tests.core.lab.notebook_code import NotebookPytorchCNN
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -303,7 +303,7 @@ def test_timing_the_loop_against_f_conv2d():
 # ------------------------------------------------------------------ counting parameters
 
 
-from tests.core.notebook_code import NotebookPytorchCNN as PytorchCNN  # noqa: E402
+from tests.core.lab.notebook_code import NotebookPytorchCNN as PytorchCNN  # noqa: E402
 
 
 def test_seed_002_parameter_table():
