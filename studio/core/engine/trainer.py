@@ -26,6 +26,7 @@ from studio.core.engine.devices import cpu_threads, resolve_device
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
 from studio.core.errors import RunError, StudioError
 from studio.core.paths import runs_dir as default_runs_dir
+from studio.core.runs.tensorboard import open_for_training as open_tensorboard
 
 KERNEL_SNAPSHOT_BUDGET = 262_144   # floats of conv weights kept per epoch (1 MiB)
 
@@ -48,6 +49,7 @@ class Trainer:
         self.config = config or TrainConfig()
         self.config.validate()
         self.callbacks = list(callbacks)
+        self._tensorboard = None  # TensorBoard's copy of the record, when the package is installed
         self.runs_dir = runs_dir
         self.run_dir = Path(run_dir) if run_dir else None
         self.resume = resume
@@ -198,6 +200,7 @@ class Trainer:
         runs.write_json(self.run_dir / "config.json", self.config.to_dict())
         runs.write_status(self.run_dir, "running", epochs_done=self.start_epoch, best_test_acc=self.best_test_acc)
         self._writer = runs.MetricsWriter(self.run_dir)
+        self._tensorboard = open_tensorboard(self.run_dir, self.start_epoch, self.model)
         self._opened = True
 
     # ------------------------------------------------------------ the loop
@@ -366,6 +369,8 @@ class Trainer:
     def _emit(self, event) -> None:
         if self._writer is not None:
             self._writer.write(event_record(event))
+        if self._tensorboard is not None:
+            self._tensorboard(event)
         for callback in self.callbacks:
             callback(event)
 

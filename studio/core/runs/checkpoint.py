@@ -69,9 +69,13 @@ def _plain_scheduler_state(scheduler) -> dict | None:
 def load_checkpoint(path: Path, *, model_name: str | None = None, classes: list[str] | None = None,
                     input_shape=None, mean=None, std=None, map_location: str = "cpu") -> LoadedModel:
     """Load the studio's own checkpoint, or a notebook's (bare state dict, {'net': ...}) given its model name."""
+    from studio.core.runs.safetensors_format import is_safetensors, load_safetensors
+
+    if is_safetensors(path):
+        return load_safetensors(Path(path), map_location)
     data = read_checkpoint(path)
     if data.get("format") == CHECKPOINT_FORMAT:
-        return _load_studio_checkpoint(Path(path), data, map_location)
+        return load_studio_fields(Path(path), data, map_location)
     if not model_name:
         raise CheckpointError(
             f"{Path(path).name} is a plain state dict: choose the architecture it was trained with "
@@ -82,7 +86,8 @@ def load_checkpoint(path: Path, *, model_name: str | None = None, classes: list[
                              source=f"{Path(path).name} (imported as {model_name})", epoch=_epoch_of(data))
 
 
-def _load_studio_checkpoint(path: Path, data: dict, map_location: str) -> LoadedModel:
+def load_studio_fields(path: Path, data: dict, map_location: str) -> LoadedModel:
+    """A model from a studio checkpoint's fields (or a safetensors file's sidecar and tensors)."""
     from studio.core.models import build_model
 
     try:
