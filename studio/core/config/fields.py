@@ -186,6 +186,7 @@ FIELDS: tuple[Field, ...] = (
     Field("compile", bool, "torch.compile the model (slow to start on CPU)", "", "device", widget="",
           problem="compile must be true or false"),
     Field("num_threads", int, "CPU threads (0: all cores but one)", "", "device", low=0, high=4096, flag="--threads",
+          metavar="N",
           widget="", problem="threads must be 0 (automatic) or a positive number"),
 )
 
