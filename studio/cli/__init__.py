@@ -12,15 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from studio import __version__
-from studio.cli.common import _common, _fail, _plain_state_dict_arguments, _shape
+from studio.cli.common import HelpFormatter, _common, _fail, _plain_state_dict_arguments, _shape
 from studio.cli.info import cmd_datasets, cmd_install_desktop, cmd_models, cmd_summary
 from studio.cli.predict import cmd_attack, cmd_eval, cmd_predict
-from studio.cli.train import (
-    _Formatter,
-    add_presets_parser,
-    add_resume_parser,
-    add_train_parser,
-)
+from studio.cli.train import add_presets_parser, add_resume_parser, add_train_parser
 from studio.core.errors import StudioError
 
 _DIGIT_HELP = ("centre the digit by its mass in 20x20 inside 28x28, like MNIST (default: on for digit models, "
@@ -28,7 +23,7 @@ _DIGIT_HELP = ("centre the digit by its mass in 20x20 inside 28x28, like MNIST (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnn-studio", formatter_class=_Formatter,
+    parser = argparse.ArgumentParser(prog="cnn-studio", formatter_class=HelpFormatter,
                                      description="Train CNNs on images and see what they learn. "
                                      "Run without arguments to open the window.",
                                      epilog="examples:\n  cnn-studio train --dataset mnist-sample --epochs 5\n"
@@ -49,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_eval(sub) -> None:
-    p = sub.add_parser("eval", help="evaluate a checkpoint on a test split", formatter_class=_Formatter,
+    p = sub.add_parser("eval", help="evaluate a checkpoint on a test split", formatter_class=HelpFormatter,
                        epilog="example:\n  cnn-studio eval RUN_FOLDER/checkpoints/best.pt")
     _common(p)
     p.add_argument("checkpoint", help="a run's checkpoint (.pt) or a notebook's state dict")
@@ -61,7 +56,7 @@ def _add_eval(sub) -> None:
 
 
 def _add_predict(sub) -> None:
-    p = sub.add_parser("predict", help="top-k predictions for image files", formatter_class=_Formatter,
+    p = sub.add_parser("predict", help="top-k predictions for image files", formatter_class=HelpFormatter,
                        epilog="example:\n  cnn-studio predict RUN_FOLDER/checkpoints/best.pt photo.png digit.png")
     _common(p)
     p.add_argument("checkpoint", help="a run's checkpoint (.pt) or a notebook's state dict")
@@ -74,7 +69,7 @@ def _add_predict(sub) -> None:
 
 def _add_attack(sub) -> None:
     p = sub.add_parser("attack", help="an adversarial example (FGSM): a tiny change that flips the answer",
-                       formatter_class=_Formatter,
+                       formatter_class=HelpFormatter,
                        epilog="example:\n  cnn-studio attack RUN_FOLDER/checkpoints/best.pt horse.png --eps 0.01 "
                               "--out fooled.png")
     _common(p)
@@ -95,7 +90,7 @@ def _add_attack(sub) -> None:
 
 
 def _add_summary(sub) -> None:
-    p = sub.add_parser("summary", help="the layer table of a model (torchinfo)", formatter_class=_Formatter,
+    p = sub.add_parser("summary", help="the layer table of a model (torchinfo)", formatter_class=HelpFormatter,
                        epilog="example:\n  cnn-studio summary configurable-cnn --input-size 3,32,32 "
                               "--option conv_channels=[8,16]")
     _common(p, folders=False)
@@ -110,7 +105,7 @@ def _add_summary(sub) -> None:
 
 
 def _add_listing(sub, name: str, help_text: str, func) -> None:
-    p = sub.add_parser(name, help=help_text, formatter_class=_Formatter,
+    p = sub.add_parser(name, help=help_text, formatter_class=HelpFormatter,
                        epilog=f"example:\n  cnn-studio {name}" + ("" if name == "install-desktop" else " --json"))
     _common(p, folders=False)
     p.set_defaults(func=func)

@@ -9,6 +9,15 @@ from pathlib import Path
 from typing import Any
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Keeps the line breaks of the examples (epilogs); wraps one-paragraph text as usual."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def _common(p: argparse.ArgumentParser, folders: bool = True) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout (default: text)")
     if folders:

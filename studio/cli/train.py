@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from studio.cli.common import _emit_json
+from studio.cli.common import HelpFormatter, _emit_json
 from studio.cli.train_options import add_train_options, apply_typed, typed_settings
 from studio.core.errors import StudioError
 
@@ -20,7 +20,7 @@ INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 
 def add_train_parser(sub, common) -> None:
-    p = sub.add_parser("train", help="train a model and record the run", formatter_class=_Formatter,
+    p = sub.add_parser("train", help="train a model and record the run", formatter_class=HelpFormatter,
                        description="Train a model and record the run in a run folder (config, metrics, "
                                    "checkpoints). Ctrl+C stops after the current batch and saves the run.",
                        epilog="examples:\n"
@@ -38,7 +38,7 @@ def add_train_parser(sub, common) -> None:
 
 
 def add_resume_parser(sub, common) -> None:
-    p = sub.add_parser("resume", help="continue a stopped run from its last checkpoint", formatter_class=_Formatter,
+    p = sub.add_parser("resume", help="continue a stopped run from its last checkpoint", formatter_class=HelpFormatter,
                        epilog="example:\n  cnn-studio resume RUN_FOLDER --epochs 10")
     common(p)
     p.add_argument("run", help="the run folder")
@@ -47,19 +47,10 @@ def add_resume_parser(sub, common) -> None:
 
 
 def add_presets_parser(sub, common) -> None:
-    p = sub.add_parser("presets", help="list the lectures' training recipes", formatter_class=_Formatter,
+    p = sub.add_parser("presets", help="list the lectures' training recipes", formatter_class=HelpFormatter,
                        epilog="example:\n  cnn-studio presets --json")
     common(p, folders=False)
     p.set_defaults(func=cmd_presets)
-
-
-class _Formatter(argparse.HelpFormatter):
-    """Keeps the line breaks of the examples; wraps a one-paragraph description as usual."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if "\n" in text:
-            return "".join(indent + line for line in text.splitlines(keepends=True))
-        return super()._fill_text(text, width, indent)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -82,7 +82,7 @@ class Field:
             return _whole(value, int(self.low or 0), None if self.high is None else int(self.high))
         if self.kind is float:
             return _real(value, self.low, self.high, low_open=self.low_open, high_open=self.high_open)
-        return isinstance(value, self.kind) or (value is None and self.name == "data_dir")
+        return isinstance(value, self.kind)
 
 
 def _choice_help(titles: dict) -> str:
@@ -146,8 +146,8 @@ FIELDS: tuple[Field, ...] = (
     Field("label_smoothing", float, "share of each target spread over the other classes", "Label smoothing",
           "optimisation", low=0, high=1, high_open=True, widget_range=(0.0, 0.5), step=0.05,
           problem="label smoothing must be in [0, 1)"),
-    Field("early_stop_patience", int, "stop when the validation loss has not improved for this many epochs "
-          "(0: off)", "Early stopping", "optimisation", low=0, flag="--early-stop", metavar="PATIENCE",
+    Field("early_stop_patience", int, "stop when the validation loss (the test loss without a validation "
+          "split) has not improved for this many epochs; 0: off", "Early stopping", "optimisation", low=0, flag="--early-stop", metavar="PATIENCE",
           widget_range=(0, 100), special="off", problem="early-stop patience must be 0 (off) or more epochs"),
     Field("seed", int, "random seed of the weights, the shuffling and the validation split", "Random seed",
           "optimisation", low=0, high=MAX_SEED, widget_range=(0, 2**31 - 1),
