@@ -64,6 +64,38 @@ def test_without_a_preset_the_defaults_and_typed_options_make_the_config(trained
     assert cfg.to_dict() == expected.to_dict()
 
 
+def _other_value(f):
+    """A usable value different from the field's default, and how to type it."""
+    default = f.default()
+    if f.kind is bool:
+        return (not default), [f.option if not default else "--no-" + f.option[2:]]
+    if f.kind is dict:
+        return {"activation": "tanh"}, [f.option, "activation=tanh"]
+    if f.choices:
+        value = next(c for c in f.choices if c != default)
+    elif f.kind is str:
+        value = {"dataset": "cifar10", "model": "lecture-cnn", "device": "cpu"}[f.name]
+    elif f.kind is int:
+        value = default + 1
+    else:
+        value = round((default + (f.high if f.high < 1e3 else 1.0)) / 2, 4)
+    return value, [f.option, str(value)]
+
+
+def test_every_table_option_typed_on_the_command_line_reaches_the_config(trained_config):
+    from studio.core.config.fields import FIELDS, get_value
+
+    fields = [f for f in FIELDS if f.option]
+    argv, expected = [], {}
+    for f in fields:
+        value, typed = _other_value(f)
+        argv += typed
+        expected[f.name] = value
+    cfg = trained_config(*argv)
+    assert {name: get_value(cfg, name) for name in expected} == expected
+    assert cfg.problems() == []
+
+
 def test_config_repeats_a_run_with_the_typed_options_on_top(trained_config, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
