@@ -1,7 +1,7 @@
 """The training options, described once: every row names a TrainConfig field, its type, limits,
 help text, command-line flag, settings-panel widget and group.
 
-`train`'s options (cli_options.py), the settings panel's widgets (gui/panels/settings.py) and the
+`train`'s options (cli/train_options.py), the settings panel's widgets (gui/panels/settings.py) and the
 checks of a config read from JSON (TrainConfig.problems) are all generated from FIELDS, so adding
 an option is one row here plus the dataclass attribute it names.
 """
