@@ -9,95 +9,108 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-from studio.core.errors import StudioError
+from studio import __version__
 from studio.cli.export import add_export_commands
-from studio.cli.common import _common, _fail, _plain_state_dict_arguments, _shape
+from studio.cli.common import HelpFormatter, _common, _fail, _plain_state_dict_arguments, _shape
 from studio.cli.info import cmd_datasets, cmd_install_desktop, cmd_models, cmd_summary
 from studio.cli.predict import cmd_attack, cmd_eval, cmd_predict
-from studio.cli.train import _train_arguments, cmd_presets, cmd_resume, cmd_train
+from studio.cli.train import add_presets_parser, add_resume_parser, add_train_parser
+from studio.core.errors import StudioError
+
+_DIGIT_HELP = ("centre the digit by its mass in 20x20 inside 28x28, like MNIST (default: on for digit models, "
+               "off for the others)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnn-studio", description="Train CNNs on images and see what they learn. "
-                                     "Run without arguments to open the window.")
+    parser = argparse.ArgumentParser(prog="cnn-studio", formatter_class=HelpFormatter,
+                                     description="Train CNNs on images and see what they learn. "
+                                     "Run without arguments to open the window.",
+                                     epilog="examples:\n  cnn-studio train --dataset mnist-sample --epochs 5\n"
+                                            "  cnn-studio COMMAND --help")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("train", help="train a model and record the run")
-    _common(p)
-    p.add_argument("--preset", help="a lecture's recipe (see `cnn-studio presets`); options given too override it")
-    _train_arguments(p)
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("resume", help="continue a stopped run from its last checkpoint")
-    _common(p)
-    p.add_argument("run", help="the run folder")
-    p.add_argument("--epochs", type=int, help="train up to this many epochs in all (default: the run's)")
-    p.set_defaults(func=cmd_resume)
-
-    p = sub.add_parser("eval", help="evaluate a checkpoint on a test split")
-    _common(p)
-    p.add_argument("checkpoint")
-    p.add_argument("--dataset", help="default: the dataset the checkpoint was trained on")
-    _plain_state_dict_arguments(p)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--device", default="auto")
-    p.set_defaults(func=cmd_eval)
-
-    p = sub.add_parser("predict", help="top-k predictions for image files")
-    _common(p)
-    p.add_argument("checkpoint")
-    p.add_argument("images", nargs="+")
-    _plain_state_dict_arguments(p)
-    p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--digit", action=argparse.BooleanOptionalAction, default=None,
-                   help="centre the digit by its mass in 20x20 inside 28x28, like MNIST (default: for digit models)")
-    p.set_defaults(func=cmd_predict)
-
-    p = sub.add_parser("attack", help="an adversarial example (FGSM, seed 001): a tiny change that flips the answer")
-    _common(p)
-    p.add_argument("checkpoint")
-    p.add_argument("image")
-    _plain_state_dict_arguments(p)
-    p.add_argument("--eps", type=float, default=0.005,
-                   help="largest change of any pixel, in 0..1 pixel units (default 0.005, as in seed 001)")
-    p.add_argument("--steps", type=int, default=1, help="1: FGSM; more: the basic iterative method")
-    p.add_argument("--target", metavar="CLASS", help="steer towards this class (name or index); default: away "
-                   "from the current answer")
-    p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--digit", action=argparse.BooleanOptionalAction, default=None,
-                   help="centre the digit by its mass in 20x20 inside 28x28, like MNIST (default: for digit models)")
-    p.add_argument("--out", metavar="FILE.png", help="save the adversarial image (what the network sees, 8-bit)")
-    p.set_defaults(func=cmd_attack)
-
-    p = sub.add_parser("summary", help="the layer table of a model (torchinfo)")
-    _common(p)
-    p.add_argument("model")
-    p.add_argument("--input-size", type=_shape, help="C,H,W (default: the model's natural input)")
-    p.add_argument("--classes", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=1, help="batch of the table's shapes (seed 002 uses 100)")
-    p.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option, JSON value")
-    p.set_defaults(func=cmd_summary)
-
-    p = sub.add_parser("presets", help="list the lectures' training recipes")
-    _common(p)
-    p.set_defaults(func=cmd_presets)
-
-    p = sub.add_parser("models", help="list the models")
-    _common(p)
-    p.set_defaults(func=cmd_models)
-
-    p = sub.add_parser("datasets", help="list the datasets")
-    _common(p)
-    p.set_defaults(func=cmd_datasets)
-
-    p = sub.add_parser("install-desktop", help="add CNN Studio to this user's application menu")
-    _common(p)
-    p.set_defaults(func=cmd_install_desktop)
-
+    add_train_parser(sub, _common)
+    add_resume_parser(sub, _common)
+    _add_eval(sub)
+    _add_predict(sub)
+    _add_attack(sub)
+    _add_summary(sub)
+    add_presets_parser(sub, _common)
+    _add_listing(sub, "models", "list the models", cmd_models)
+    _add_listing(sub, "datasets", "list the datasets", cmd_datasets)
+    _add_listing(sub, "install-desktop", "add CNN Studio to this user's application menu", cmd_install_desktop)
     add_export_commands(sub)
     return parser
+
+
+def _add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="evaluate a checkpoint on a test split", formatter_class=HelpFormatter,
+                       epilog="example:\n  cnn-studio eval RUN_FOLDER/checkpoints/best.pt")
+    _common(p)
+    p.add_argument("checkpoint", help="a run's checkpoint (.pt) or a notebook's state dict")
+    p.add_argument("--dataset", help="the test data (default: the dataset the checkpoint was trained on)")
+    _plain_state_dict_arguments(p)
+    p.add_argument("--batch-size", type=int, default=256, help="images per evaluation step (default: 256)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    p.set_defaults(func=cmd_eval)
+
+
+def _add_predict(sub) -> None:
+    p = sub.add_parser("predict", help="top-k predictions for image files", formatter_class=HelpFormatter,
+                       epilog="example:\n  cnn-studio predict RUN_FOLDER/checkpoints/best.pt photo.png digit.png")
+    _common(p)
+    p.add_argument("checkpoint", help="a run's checkpoint (.pt) or a notebook's state dict")
+    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...)")
+    _plain_state_dict_arguments(p)
+    p.add_argument("--top-k", type=int, default=5, help="how many classes to list per image (default: 5)")
+    p.add_argument("--digit", action=argparse.BooleanOptionalAction, default=None, help=_DIGIT_HELP)
+    p.set_defaults(func=cmd_predict)
+
+
+def _add_attack(sub) -> None:
+    p = sub.add_parser("attack", help="an adversarial example (FGSM): a tiny change that flips the answer",
+                       formatter_class=HelpFormatter,
+                       epilog="example:\n  cnn-studio attack RUN_FOLDER/checkpoints/best.pt horse.png --eps 0.01 "
+                              "--out fooled.png")
+    _common(p)
+    p.add_argument("checkpoint", help="a run's checkpoint (.pt) or a notebook's state dict")
+    p.add_argument("image", help="the image file to change")
+    _plain_state_dict_arguments(p)
+    p.add_argument("--eps", type=float, default=0.005,
+                   help="largest change of any pixel, in 0..1 pixel units (default: 0.005, as in the augmentation "
+                        "and adversarial-examples lecture)")
+    p.add_argument("--steps", type=int, default=1, help="1: FGSM; more: the basic iterative method (default: 1)")
+    p.add_argument("--target", metavar="CLASS", help="steer towards this class, by name or index (default: away "
+                   "from the current answer)")
+    p.add_argument("--top-k", type=int, default=5, help="how many classes to list (default: 5)")
+    p.add_argument("--digit", action=argparse.BooleanOptionalAction, default=None, help=_DIGIT_HELP)
+    p.add_argument("--out", metavar="FILE.png", help="save the adversarial image, what the network sees in 8 bits "
+                   "(default: not saved)")
+    p.set_defaults(func=cmd_attack)
+
+
+def _add_summary(sub) -> None:
+    p = sub.add_parser("summary", help="the layer table of a model (torchinfo)", formatter_class=HelpFormatter,
+                       epilog="example:\n  cnn-studio summary configurable-cnn --input-size 3,32,32 "
+                              "--option conv_channels=[8,16]")
+    _common(p, folders=False)
+    p.add_argument("model", help="a model name (see `cnn-studio models`)")
+    p.add_argument("--input-size", type=_shape, help="C,H,W (default: the model's natural input)")
+    p.add_argument("--classes", type=int, default=10, help="number of classes (default: 10)")
+    p.add_argument("--batch-size", type=int, default=1, help="batch of the table's shapes (default: 1; the "
+                   "architectures lecture uses 100)")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE",
+                   help="model option, the value in JSON; repeat for several (default: the model's own)")
+    p.set_defaults(func=cmd_summary)
+
+
+def _add_listing(sub, name: str, help_text: str, func) -> None:
+    p = sub.add_parser(name, help=help_text, formatter_class=HelpFormatter,
+                       epilog=f"example:\n  cnn-studio {name}" + ("" if name == "install-desktop" else " --json"))
+    _common(p, folders=False)
+    p.set_defaults(func=func)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except StudioError as exc:
         return _fail(args, str(exc), 1)
+    except BrokenPipeError:
+        return _reader_went_away()
     except argparse.ArgumentTypeError as exc:
         return _fail(args, str(exc), 2)
     except MemoryError:
@@ -124,6 +139,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
     except KeyboardInterrupt:
         return _fail(args, "interrupted", 130)
+
+
+def _reader_went_away() -> int:
+    """`cnn-studio ... | head`: the reader closed the pipe. Nothing more can be said on stdout; the
+    interpreter's own flush at exit would fail again, so point stdout at nowhere (Python's advice)."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # what a shell reports for a process ended by SIGPIPE
 
 
 def _tolerant_streams() -> None:

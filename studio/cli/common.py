@@ -9,23 +9,34 @@ from pathlib import Path
 from typing import Any
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Keeps the line breaks of the examples (epilogs); wraps one-paragraph text as usual."""
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    p.add_argument("--runs-dir", help="folder of run folders (default: the per-user runs folder)")
-    p.add_argument("--data-dir", help="dataset and download cache (default: the per-user data folder)")
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _common(p: argparse.ArgumentParser, folders: bool = True) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout (default: text)")
+    if folders:
+        p.add_argument("--runs-dir", help="folder of run folders (default: the per-user runs folder)")
+        p.add_argument("--data-dir", help="dataset and download cache (default: the per-user data folder)")
 
 
 def _model_options(values: list[str] | None) -> dict[str, Any]:
-    options = {}
+    """Repeated --option KEY=VALUE, read by the one KEY=VALUE reader."""
+    from studio.core.config.model_options import parse_option
+    from studio.core.errors import StudioError
+
+    options: dict[str, Any] = {}
     for item in values or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise argparse.ArgumentTypeError(f"--option takes KEY=VALUE, got '{item}'")
         try:
-            options[key] = json.loads(raw)
-        except ValueError:
-            options[key] = raw
+            key, value = parse_option(item)
+        except StudioError:
+            raise argparse.ArgumentTypeError(f"--option takes KEY=VALUE, got '{item}'") from None
+        options[key] = value
     return options
 
 
@@ -43,7 +54,8 @@ def _plain_state_dict_arguments(p: argparse.ArgumentParser) -> None:
     """A notebook's bare state dict knows neither its architecture, its classes nor its normalisation."""
     from studio.core.normalization import FIXED
 
-    p.add_argument("--model", help="architecture of a plain state dict (e.g. cifar-cnn)")
+    p.add_argument("--model", help="architecture of a plain state dict, e.g. cifar-cnn (default: the one the "
+                   "checkpoint names)")
     p.add_argument("--classes", help="class names of a plain state dict, comma-separated "
                    "(default: CIFAR-10's for the lectures' CIFAR models, ImageNet's for 1000 classes, else 0..K-1)")
     p.add_argument("--normalize", choices=tuple(FIXED), help="normalisation a plain state dict was trained with "

@@ -4,28 +4,29 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studio.cli.common import _common, _emit_json, _load_model, _plain_state_dict_arguments
+from studio.cli.common import HelpFormatter, _common, _emit_json, _load_model, _plain_state_dict_arguments
 
 
 def add_export_commands(sub) -> None:
     p = sub.add_parser("export", help="save a model as ONNX, TorchScript or safetensors, verified on real images",
-                       epilog="example: cnn-studio export models/lenet5-mnist-sample.pt --format onnx --out lenet.onnx",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       epilog="example:\n  cnn-studio export models/lenet5-mnist-sample.pt --format onnx --out lenet.onnx",
+                       formatter_class=HelpFormatter)
     _common(p)
     p.add_argument("checkpoint", help="a studio checkpoint (.pt, .safetensors) or a notebook's state dict")
     p.add_argument("--format", choices=("onnx", "torchscript", "safetensors"), default="onnx",
-                   help="onnx: any ONNX runtime; torchscript: C++/mobile PyTorch; safetensors: weights + JSON sidecar")
-    p.add_argument("--out", metavar="PATH", help="the file to write (default: beside the checkpoint)")
+                   help="onnx: any ONNX runtime; torchscript: C++/mobile PyTorch; safetensors: weights + JSON sidecar "
+                        "(default: onnx)")
+    p.add_argument("--out", metavar="PATH", help="the file to write (default: beside the checkpoint, named after it)")
     p.add_argument("--verify-images", type=int, default=512, metavar="N",
-                   help="held-out images the exported model is checked on")
+                   help="held-out images the exported model is checked on (default: 512)")
     _plain_state_dict_arguments(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("tensorboard", help="write TensorBoard event files for runs recorded before",
-                       epilog="example: cnn-studio tensorboard ~/.local/share/cnn-studio/runs/* && "
-                              "tensorboard --logdir ~/.local/share/cnn-studio/runs",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    _common(p)
+                       epilog="example:\n  cnn-studio tensorboard ~/.local/share/cnn-studio/runs/*\n"
+                              "  tensorboard --logdir ~/.local/share/cnn-studio/runs",
+                       formatter_class=HelpFormatter)
+    _common(p, folders=False)
     p.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
     p.set_defaults(func=cmd_tensorboard)
 

@@ -31,8 +31,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return 0
     print(summary.text)
     print(f"Total parameters: {summary.total_params:,}  (trainable {summary.trainable_params:,})")
-    print(f"Model size: {summary.size_mb:.2f} MB (parameters and buffers in MiB, seed 001's measure; "
-          "torchinfo's sizes above count 10^6 bytes)")
+    print(f"Model size: {summary.size_mb:.2f} MB (parameters and buffers in MiB, as the augmentation lecture "
+          "measures it; torchinfo's sizes above count 10^6 bytes)")
     return 0
 
 

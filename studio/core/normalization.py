@@ -19,8 +19,8 @@ CHOICES = ("auto", "dataset", *FIXED)
 TITLES = {
     "auto": "Auto (split's; ImageNet's if pretrained)",
     "dataset": "From the training split",
-    "half": "0.5 / 0.5 (seeds 000, 003)",
-    "seed001": "Seed 001's CIFAR-10 constants",
+    "half": "0.5 / 0.5 (CNN basics, why CNNs work)",
+    "seed001": "CIFAR-10 constants of the augmentation lecture",
     "imagenet": "ImageNet's",
 }
 

@@ -106,3 +106,17 @@ def test_a_preset_sets_the_lectures_recipe_and_typed_options_override_it(monkeyp
     assert cfg.augment.hflip and cfg.augment.crop_padding == 4
     assert cfg.epochs == 2  # typed on the command line: wins over the recipe's 20
     assert main(["train", "--preset", "no-such-recipe"]) == 1
+
+
+def test_a_reader_that_closes_the_pipe_gets_no_traceback(tmp_path):
+    """`cnn-studio models --json | head -1`: the pipe closes early; no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from studio.cli import main; sys.exit(main(['models', '--json']))")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=str(ROOT))
+    proc.stdout.close()  # closed before the child (still importing) writes: its first write meets EPIPE
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err

@@ -46,16 +46,9 @@ class AugmentConfig:
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, in words (empty when they are usable)."""
-        checks = (
-            (_whole(self.crop_padding, 0, MAX_CROP_PADDING), f"crop padding must be 0 to {MAX_CROP_PADDING} pixels"),
-            (_real(self.rotation, 0, 180), "rotation must be between 0 and 180 degrees"),
-            (_real(self.scale, 0, 1, high_open=True), "scale must be in [0, 1)"),
-            (_real(self.translate, 0, 1, high_open=True), "translate must be in [0, 1)"),
-            (_real(self.color_jitter, 0, 1), "colour jitter must be in [0, 1]"),
-            (_real(self.noise_std, 0, 100), "noise std must be a number from 0 to 100"),
-            (isinstance(self.hflip, bool), "hflip must be true or false"),
-        )
-        return [message for ok, message in checks if not ok]
+        from studio.core.config.fields import augment_problems
+
+        return augment_problems(self)
 
 
 @dataclass
@@ -107,35 +100,12 @@ class TrainConfig:
     def problems(self) -> list[str]:
         """Every setting that cannot be trained with, in words. Values may come from a hand-edited
         config.json or a GUI field, so types are checked too: a string where a number belongs is a
-        message here, never a TypeError deep in the trainer."""
-        from studio.core.normalization import CHOICES
+        message here, never a TypeError deep in the trainer. The limits live in the field table."""
+        from studio.core.config.fields import problems
 
-        checks = (
-            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
-            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
-            (_real(self.lr, 0, 1e3, low_open=True), "learning rate must be a positive number (at most 1000)"),
-            (_real(self.momentum, 0, 1, high_open=True), "momentum must be in [0, 1)"),
-            (_real(self.weight_decay, 0, 1e3), "weight decay must be 0 or a positive number"),
-            (_whole(self.batch_size, 1, 1_000_000), "batch size must be a whole number of at least 1"),
-            (_whole(self.epochs, 1, 1_000_000), "epochs must be a whole number of at least 1"),
-            (_whole(self.step_size, 1), "step size must be a whole number of epochs, at least 1"),
-            (_real(self.gamma, 0, 1e3, low_open=True), "gamma must be a positive number"),
-            (_real(self.label_smoothing, 0, 1, high_open=True), "label smoothing must be in [0, 1)"),
-            (_whole(self.seed, 0, MAX_SEED), f"the seed must be a whole number from 0 to {MAX_SEED}"),
-            (_whole(self.early_stop_patience, 0), "early-stop patience must be 0 (off) or more epochs"),
-            (_whole(self.num_threads, 0, 4096), "threads must be 0 (automatic) or a positive number"),
-            (_whole(self.image_size, 8, MAX_IMAGE_SIZE), f"image size must be 8 to {MAX_IMAGE_SIZE} pixels"),
-            (self.train_accuracy in ("running", "full-pass"), "training accuracy must be 'running' or 'full-pass'"),
-            (_real(self.val_fraction, 0, 0.5), "validation fraction must be between 0 and 0.5"),
-            (self.normalize in CHOICES, f"normalisation must be one of {', '.join(CHOICES)}"),
-            (isinstance(self.dataset, str) and isinstance(self.model, str), "dataset and model must be names"),
-            (isinstance(self.device, str), "device must be a name such as cpu or cuda"),
-            (isinstance(self.model_options, dict), "model options must be a mapping of names to values"),
-        )
-        problems = [message for ok, message in checks if not ok]
         if not isinstance(self.augment, AugmentConfig):
-            return problems + ["augmentation settings must be a mapping"]
-        return problems + self.augment.problems()
+            return problems(self, augment=False) + ["augmentation settings must be a mapping"]
+        return problems(self)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
