@@ -4,7 +4,8 @@ Inputs come from drops (on this tab, or on any tab: the main window forwards the
 state.filesDropped), the Open buttons, or the clipboard (Ctrl+V). Each becomes a row of the
 results table; the selected row is explained beside it: the original, exactly what the
 network receives, the Grad-CAM saliency over it, and the top-k probabilities. Decoding and
-inference run in the background (predict_jobs), on the tab's own copy of the model.
+inference run in the background (the tab's job queue) through studio.core.inspect.pipeline,
+the same functions `cnn-studio predict` calls, on the tab's own copy of the model.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
+from studio.core.inspect.pipeline import (Detail, InputItem, ItemResult, expand_paths, explain_item, predict_items,
+                                          settings_for, write_csv)
+from studio.core.runs.loaded_model import private_copy
 from studio.core.runs.sources import load_source
 from studio.gui.concurrency.serial_queue import JobQueue
 from studio.gui.tabs.predict.model_picker import ModelPicker
 from studio.gui.tabs.predict.detail import DetailPanel
 from studio.gui.tabs.predict.adversarial import AdversarialPanel, detail_tabs
 from studio.gui.tabs.predict.views import ROW_ROLE, ResultsModel, sorting_proxy
-from studio.gui.tabs.predict.work import (Detail, InputItem, ItemResult, expand_paths, explain_item,
-                                          predict_items, private_copy, settings_for, write_csv)
 from studio.gui.concurrency.tasks import Task, run_task
 from studio.gui.widgets.drop_zone import DropZone, accepts_drag, paths_from_mime
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import PurePath
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, QSortFilterProxyModel, Qt
@@ -139,7 +140,8 @@ class ResultsModel(QStandardItemModel):
         self.setHorizontalHeaderLabels(list(COLUMNS))
 
     def append(self, index: int, name: str) -> None:
-        file_item = QStandardItem(name)
+        # The file's own name: a whole folder's rows would otherwise all start (and be cut) alike.
+        file_item = QStandardItem(PurePath(name).name or name)
         file_item.setData(index, ROW_ROLE)
         file_item.setData(name.lower(), SORT_ROLE)
         file_item.setToolTip(name)
