@@ -18,7 +18,8 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
-from studio.core.inspect.pipeline import AttackOutcome, attack_item, perturbation_picture  # noqa: F401 - re-exported
+from studio.core.inspect import pipeline
+from studio.core.inspect.pipeline import AttackOutcome, perturbation_picture  # noqa: F401 - re-exported
 from studio.gui.tabs.predict.detail import _ViewsRow
 from studio.gui.tabs.predict.views import ImageView
 from studio.gui.widgets.bar_chart import BarChart, format_probability
@@ -218,7 +219,7 @@ class AdversarialPanel(QWidget):
         item = tab.items[index]
         eps, steps, target = self.eps(), self.steps_spin.value(), self.target()
         self._pending = (item, loaded)
-        tab._jobs.submit(lambda stop: attack_item(loaded, item, settings, index, eps, steps, target),
+        tab._jobs.submit(lambda stop: pipeline.attack_item(loaded, item, settings, index, eps, steps, target),
                          self._attacked, self._failed, tag="attack", replace=True)
         self._watch.start()
         self._update_controls()
