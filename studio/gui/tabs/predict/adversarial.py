@@ -16,7 +16,7 @@ import math
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.inspect import pipeline
 from studio.core.inspect.pipeline import AttackOutcome, perturbation_picture  # noqa: F401 - re-exported
@@ -319,6 +319,13 @@ def detail_tabs(details: QWidget, adversarial: AdversarialPanel) -> QTabWidget:
     tabs = QTabWidget()
     tabs.setDocumentMode(True)
     tabs.addTab(details, "Explain")
-    tabs.addTab(adversarial, "Adversarial")
+    # Scrolled: after an attack the two ten-row charts need more height than a small screen has, and
+    # unscrolled they either raised the window's minimum height or had their last bars cut off.
+    scroll = QScrollArea()
+    scroll.setWidget(adversarial)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    tabs.addTab(scroll, "Adversarial")
     tabs.setTabToolTip(1, "Seed 001: a change of at most ε per pixel that flips the answer")
     return tabs
