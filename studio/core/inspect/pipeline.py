@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np

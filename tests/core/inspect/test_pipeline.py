@@ -24,7 +24,7 @@ STUDIO = Path(__file__).resolve().parents[3] / "studio"
 
 @pytest.fixture(scope="module")
 def demo():
-    return load_checkpoint(sorted(DEMO_MODELS.glob("*.pt"))[0])
+    return load_checkpoint(min(DEMO_MODELS.glob("*.pt")))
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +56,14 @@ def test_predict_files_is_decode_prepare_run_rank(demo, digits):
 def test_a_bad_file_is_a_result_with_its_reason(demo, tmp_path):
     junk = tmp_path / "junk.png"
     junk.write_text("not a picture")
-    good = RESOURCES / "images" / sorted(p.name for p in (RESOURCES / "images").glob("*.png"))[0]
+    good = min((RESOURCES / "images").glob("*.png"))
     bad, fine = pipeline.predict_files(demo, [str(junk), str(good)], pipeline.settings_for(demo, k=3))
     assert bad.error == "not-an-image" and "junk.png" in bad.message and not bad.topk
     assert len(fine.topk) == 3 and not fine.error
 
 
 def test_explain_and_attack_prepare_the_input_as_predict_does(demo, digits):
-    path, label = digits[1]
+    path, _label = digits[1]
     item = pipeline.InputItem(name=path.name, path=str(path))
     settings = pipeline.settings_for(demo)
     [predicted] = pipeline.predict_items(demo, [item], settings)
@@ -76,7 +76,7 @@ def test_explain_and_attack_prepare_the_input_as_predict_does(demo, digits):
 
 
 def test_activations_for_a_photo_answer_like_predict(demo, digits):
-    path, label = digits[2]
+    path, _label = digits[2]
     result = pipeline.photo_activations(demo, path)
     [predicted] = pipeline.predict_files(demo, [str(path)], pipeline.settings_for(demo))
     assert [c for c, _ in result.prediction] == [c for c, _ in predicted.topk[:3]]
@@ -101,7 +101,7 @@ def test_one_definition_each():
     """issue 10: top-k, IMAGE_SUFFIXES and the output-size formula text are each defined once."""
     sources = {p: p.read_text(encoding="utf-8") for p in STUDIO.rglob("*.py")}
     topk = [p for p, text in sources.items() for _ in re.finditer(r"def (topk|_topk)\b", text)]
-    suffixes = [p for p, text in sources.items() for _ in re.finditer(r"^IMAGE_SUFFIXES\s*=", text, re.M)]
+    suffixes = [p for p, text in sources.items() for _ in re.finditer(r"^IMAGE_SUFFIXES\s*=", text, re.MULTILINE)]
     floors = [p for p, text in sources.items() if "/{s}⌋" in text or "/{stride}⌋" in text]
     assert [p.name for p in topk] == ["predict.py"]
     assert [p.name for p in suffixes] == ["images.py"]

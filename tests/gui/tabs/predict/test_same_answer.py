@@ -23,7 +23,7 @@ def test_cli_and_predict_tab_answer_through_the_same_function(qtbot, capsys, mon
     test = load_dataset("mnist-sample").test
     image = tmp_path / "four.png"
     Image.fromarray(test.images[int(np.flatnonzero(test.labels.numpy() == 4)[0]), 0].numpy()).save(image)
-    checkpoint = sorted(DEMO_MODELS.glob("*.pt"))[0]
+    checkpoint = min(DEMO_MODELS.glob("*.pt"))
 
     calls: list[tuple[list[str], list]] = []
     real = pipeline.predict_items
