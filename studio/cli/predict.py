@@ -49,50 +49,39 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from studio.core.errors import ImageDecodeError
+    from studio.core.inspect import pipeline
 
     loaded = _load_model(args)
+    settings = pipeline.settings_for(loaded, k=args.top_k, digit=args.digit)
     results, failures = [], 0
-    for image in args.images:
-        try:
-            top = _predict_file(loaded, image, args.top_k, args.digit)
-            results.append({"image": image, "top": [{"class": c, "probability": p} for c, p in top]})
-        except ImageDecodeError as exc:
+    for image, outcome in zip(args.images, pipeline.predict_files(loaded, args.images, settings)):
+        if outcome.error:
             failures += 1
-            results.append({"image": image, "error": str(exc), "reason": exc.reason})
+            results.append({"image": image, "error": outcome.message, "reason": outcome.error})
             if not args.json:
-                print(f"error: {exc}", file=sys.stderr)
+                print(f"error: {outcome.message}", file=sys.stderr)
             continue
+        results.append({"image": image, "top": [{"class": c, "probability": p} for c, p in outcome.topk]})
         if not args.json:
-            print(f"{image}: " + ", ".join(f"{c} {100 * p:.1f}%" for c, p in top))
+            print(f"{image}: " + ", ".join(f"{c} {100 * p:.1f}%" for c, p in outcome.topk))
     if args.json:
         _emit_json({"checkpoint": args.checkpoint, "model": loaded.model_name, "results": results})
     return 1 if failures else 0
 
 
-def _predict_file(loaded, path: str, k: int, digit: bool | None) -> list[tuple[str, float]]:
-    from studio.core.images import decode_image
-    from studio.core.inspect.predict import topk
-    from studio.core.inspect.preprocess import is_digit_model, prepare_input
-
-    if digit is None:
-        digit = is_digit_model(loaded.classes, loaded.input_shape)
-    seen = prepare_input(decode_image(path), loaded.input_shape, loaded.mean, loaded.std, digit=digit)
-    return topk(loaded.model, seen.tensor, loaded.classes, k=k)
-
-
 def cmd_attack(args: argparse.Namespace) -> int:
     """FGSM (or the basic iterative method) on one image: the answer before and after."""
-    from studio.core.images import decode_image
-    from studio.core.inspect.adversarial import fgsm
-    from studio.core.inspect.preprocess import is_digit_model, prepare_input
+    from studio.core.errors import ImageDecodeError
+    from studio.core.inspect import pipeline
 
     loaded = _load_model(args)
-    digit = is_digit_model(loaded.classes, loaded.input_shape) if args.digit is None else args.digit
-    seen = prepare_input(decode_image(args.image), loaded.input_shape, loaded.mean, loaded.std, digit=digit)
+    settings = pipeline.settings_for(loaded, k=args.top_k, digit=args.digit)
     target = _class_argument(args.target, loaded.classes) if args.target is not None else None
-    result = fgsm(loaded.model, seen.tensor, target, args.eps, mean=loaded.mean, std=loaded.std, steps=args.steps,
-                  classes=loaded.classes, k=args.top_k)
+    item = pipeline.InputItem(name=Path(args.image).name, path=args.image)
+    outcome = pipeline.attack_item(loaded, item, settings, 0, args.eps, args.steps, target)
+    if outcome.error:
+        raise ImageDecodeError(outcome.error, outcome.reason, args.image)
+    result = outcome.result
     saved_top = _save_adversarial(loaded, result, Path(args.out), args.top_k) if args.out else None
     method = "FGSM" if result.steps == 1 else f"basic iterative method, {result.steps} steps"
     if args.json:
@@ -138,11 +127,10 @@ def _class_argument(value: str, classes: list[str]) -> int:
 
 def _save_adversarial(loaded, result, path: Path, k: int) -> list[tuple[str, float]]:
     """Write the adversarial input as an 8-bit image; return what the network says about the saved pixels."""
-    import torch
     from PIL import Image
 
-    from studio.core.pixels import denormalize, prepare_batch
-    from studio.core.inspect.predict import topk
+    from studio.core.inspect.pipeline import predict_saved_pixels
+    from studio.core.pixels import denormalize
 
     pixels = denormalize(result.adversarial.cpu(), loaded.mean, loaded.std)[0]   # (H, W, C) uint8
     image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
@@ -150,6 +138,4 @@ def _save_adversarial(loaded, result, path: Path, k: int) -> list[tuple[str, flo
         image.save(path)
     except (OSError, ValueError) as exc:
         raise StudioError(f"Could not write {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    batch = torch.from_numpy(pixels.transpose(2, 0, 1).copy())[None]
-    x = prepare_batch(batch, loaded.input_shape, loaded.mean, loaded.std)
-    return topk(loaded.model, x, loaded.classes, k=k)
+    return predict_saved_pixels(loaded, pixels, k)

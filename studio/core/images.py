@@ -25,6 +25,11 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from studio.core.errors import ImageDecodeError
 
+# File names taken as images when a folder is walked or sample photos are listed (one list for the
+# whole app): the suffixes of the formats below. A file named explicitly is always tried.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".dib", ".gif", ".tif", ".tiff", ".webp", ".ppm",
+                            ".pgm", ".pbm", ".tga", ".ico", ".qoi", ".avif"})
+
 # Formats whose decoders are common and well fuzzed. EPS (runs Ghostscript), PSD, FITS and
 # the other rarities are refused rather than handed to less travelled parsers.
 _SAFE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "PPM", "TGA", "ICO", "QOI", "AVIF")

@@ -213,6 +213,8 @@ class Trainer:
                 self.prepare()
             epochs_done = self.start_epoch  # known only now for a resumed run
             self._open_run()
+            if self.start_epoch == 0 and self.run_dir and self.record:   # epoch 0: the random initial kernels
+                runs.save_epoch_snapshot(self.run_dir, 0, None, self._conv_kernels())
             self._emit(self._fit_start())
             for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
                 event = self._run_epoch(epoch)

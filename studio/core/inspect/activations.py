@@ -80,3 +80,11 @@ def channel_maps(acts: dict[str, np.ndarray], name: str) -> np.ndarray:
     if value.ndim != 4:
         raise ModelError(f"Layer {name!r} outputs {value.shape}, not a stack of 2-D maps.")
     return value[0]
+
+
+def upsample(map2d: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A (h, w) map stretched (bilinear) to `size`, to lay it over the input it came from."""
+    import torch.nn.functional as F
+
+    t = torch.from_numpy(np.ascontiguousarray(map2d, dtype=np.float32))[None, None]
+    return F.interpolate(t, size=size, mode="bilinear", align_corners=False)[0, 0].numpy()

@@ -31,7 +31,7 @@ from torch import nn
 
 from studio.core.errors import ModelError, StudioError
 from studio.core.inspect._common import as_batch, eval_mode
-from studio.core.inspect.predict import probabilities
+from studio.core.inspect.predict import probabilities, rank_probabilities
 
 # Step size of the iterative method, as a multiple of eps / steps: larger than 1 so that pixels
 # whose gradient sign changes between steps can still reach the edge of the eps box (Madry et
@@ -116,7 +116,7 @@ def fgsm(model: nn.Module, x, target: int | None = None, eps: float = 0.005, *,
     delta = (pixels - original)[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
     return AdversarialResult(
         adversarial=adversarial, perturbation=delta, max_abs_change=float(np.abs(delta).max(initial=0.0)),
-        before=_topk(probs_before, names, k), after=_topk(probs_after, names, k),
+        before=rank_probabilities(probs_before, names, k), after=rank_probabilities(probs_after, names, k),
         flipped=after_index != before_index, eps=eps, steps=steps, target=target, attacked=attacked,
         before_index=before_index, after_index=after_index,
         adversarial_pixels=pixels[0].permute(1, 2, 0).cpu().numpy().astype(np.float32))
@@ -210,9 +210,3 @@ def _class_index(value, num_classes: int, what: str) -> int:
     if isinstance(value, bool) or not 0 <= idx < num_classes:
         raise StudioError(f"{what} {value!r} is out of range: the model has {num_classes} classes.")
     return idx
-
-
-def _topk(probs: np.ndarray, names: list[str], k: int) -> list[tuple[str, float]]:
-    k = max(1, min(int(k), len(probs)))
-    order = np.argsort(-probs, kind="stable")[:k]
-    return [(names[i], float(probs[i])) for i in order]

@@ -30,6 +30,16 @@ def topk(model: nn.Module, x, classes: Sequence[str] | None, k: int = 5) -> list
     probs = probabilities(model, as_batch(model, x)[:1])[0]
     if classes is None:
         classes = [str(i) for i in range(len(probs))]
+    return rank_probabilities(probs, classes, k)
+
+
+def rank_probabilities(probs, classes: Sequence[str], k: int = 5) -> list[tuple[str, float]]:
+    """One row of probabilities -> the k most probable (class name, probability), most probable first.
+
+    The one ranking every answer goes through (CLI, Predict tab, Activations, adversarial
+    before/after): ties keep the class order, so the same probabilities always read the same.
+    """
+    probs = np.asarray(probs, dtype=np.float64).reshape(-1)
     if len(classes) != len(probs):
         raise ModelError(f"The model outputs {len(probs)} scores but {len(classes)} class names were given.")
     k = max(1, min(int(k), len(probs)))

@@ -146,13 +146,22 @@ def prepare_input(image: np.ndarray, input_shape, mean, std, *, digit: bool = Fa
     return NetworkInput(tensor=x, display=np.ascontiguousarray(display), inverted=inverted, centred=centred)
 
 
-def model_input(image: np.ndarray, loaded, *, digit: bool | None = None, invert: bool | None = None,
-                centre: bool = True) -> torch.Tensor:
-    """The (1, C, H, W) input of a LoadedModel for `image`; digit=None: decided from its classes."""
+def network_input(image: np.ndarray, loaded, *, digit: bool | None = None, invert: bool | None = None,
+                  centre: bool = True) -> NetworkInput:
+    """What a LoadedModel-like object (classes, input_shape, mean, std) is fed for `image`.
+
+    digit=None: the MNIST digit recipe is used when the model is a digit model (is_digit_model).
+    """
     if digit is None:
         digit = is_digit_model(loaded.classes, loaded.input_shape)
     return prepare_input(image, loaded.input_shape, loaded.mean, loaded.std, digit=bool(digit),
-                         invert=invert, centre=centre).tensor
+                         invert=invert, centre=centre)
+
+
+def model_input(image: np.ndarray, loaded, *, digit: bool | None = None, invert: bool | None = None,
+                centre: bool = True) -> torch.Tensor:
+    """The (1, C, H, W) input of a LoadedModel for `image`; digit=None: decided from its classes."""
+    return network_input(image, loaded, digit=digit, invert=invert, centre=centre).tensor
 
 
 # ---------------------------------------------------------------- helpers

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from studio.core.errors import StudioError
+from studio.core.inspect import formulas
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -80,38 +81,24 @@ def output_size(n_in: int, kernel: int, padding: str | int = 0, stride: int = 1,
                 dilation: int = 1) -> int:
     """Output length along one axis, as torch computes it (may be <= 0 for impossible settings)."""
     before, after = resolve_padding(padding, kernel, dilation)
-    return (n_in + before + after - dilation * (kernel - 1) - 1) // stride + 1
+    return formulas.output_size(n_in, kernel, before, after, stride, dilation)
 
 
 def output_size_text(n_in: int, kernel: int, padding: str | int = 0, stride: int = 1,
                      dilation: int = 1, name: str = "W") -> str:
-    """The output-size formula with this layer's numbers filled in.
+    """The output-size formula with this layer's numbers filled in (studio.core.inspect.formulas).
 
     Torch's general form comes first; with dilation 1 the lectures' simpler form
     (W - F + 2P)/S + 1 follows (seed 001 line 271, seed 002/004's floor form).
     """
     before, after = resolve_padding(padding, kernel, dilation)
-    n_out = output_size(n_in, kernel, padding, stride, dilation)
     lines = []
     if padding == "same":
         lines.append(f"padding='same': total padding D·(F−1) = {dilation}·({kernel}−1) = "
                      f"{before + after} → {before} before, {after} after")
-    if before != after:
-        numer = n_in + before + after - dilation * (kernel - 1) - 1
-        lines.append(f"{name}_out = ⌊({name}_in + P_before + P_after − D·(F−1) − 1)/S⌋ + 1 = "
-                     f"⌊({n_in} + {before} + {after} − {dilation}·({kernel}−1) − 1)/{stride}⌋ + 1 = "
-                     f"⌊{numer}/{stride}⌋ + 1 = {n_out}")
-        return "\n".join(lines)
-    p = before
-    numer = n_in + 2 * p - dilation * (kernel - 1) - 1
-    lines.append(f"{name}_out = ⌊({name}_in + 2P − D·(F−1) − 1)/S⌋ + 1 = "
-                 f"⌊({n_in} + 2·{p} − {dilation}·({kernel}−1) − 1)/{stride}⌋ + 1 = "
-                 f"⌊{numer}/{stride}⌋ + 1 = {n_out}")
-    if dilation == 1:
-        simple = n_in - kernel + 2 * p
-        exact = "" if simple % stride == 0 else f" (⌊{simple}/{stride}⌋ = {simple // stride})"
-        lines.append(f"lecture form: ({name} − F + 2P)/S + 1 = ({n_in} − {kernel} + 2·{p})/{stride} + 1"
-                     f"{exact} = {n_out}")
+    lines.append(formulas.general_size_text(n_in, kernel, before, after, stride, dilation, name))
+    if before == after and dilation == 1:
+        lines.append(formulas.lecture_size_line(n_in, kernel, before, stride, name))
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from studio.core.inspect.formulas import size_text
 from studio.core.lab.conv import ConvLabError
 
 # ----------------------------------------------------------------------------------------
@@ -208,9 +209,8 @@ def pool(image: np.ndarray, kind: str = "max", kernel: int = 8, stride: int = 8)
 
 
 def pool_output_text(n_in: int, kernel: int, stride: int, name: str = "W") -> str:
-    """Seed 000 line 558's H' = (H − k)/s + 1, floored as torch does."""
-    n_out = (n_in - kernel) // stride + 1
-    return f"{name}' = ⌊({name} − k)/s⌋ + 1 = ⌊({n_in} − {kernel})/{stride}⌋ + 1 = {n_out}"
+    """Seed 000 line 558's H' = (H − k)/s + 1 (no padding), floored as torch does."""
+    return f"{name}_out = {size_text(n_in, kernel, 0, stride)}"
 
 
 def downscale(image: np.ndarray, max_side: int) -> np.ndarray:

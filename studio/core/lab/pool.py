@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from studio.core.inspect import formulas
 from studio.core.lab.conv import ConvLabError, format_number
 
 KINDS = ("max", "avg", "lp")
@@ -59,27 +60,12 @@ LECTURE_SETTINGS = PoolSettings()
 
 def output_size(n: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
     """PyTorch's pooling output size along one axis (dilation 1)."""
-    num = n + 2 * p - k
-    out = (-(-num // s) if ceil_mode else num // s) + 1
-    if ceil_mode and (out - 1) * s >= n + p:
-        out -= 1            # the last window would start in the right padding: PyTorch drops it
-    return out
+    return formulas.output_size(n, k, p, p, s, 1, ceil_mode)
 
 
 def size_formula(name: str, n: int, k: int, s: int, p: int, ceil_mode: bool) -> list[str]:
     """Both roundings written out with the numbers; the one in use is marked."""
-    num = n + 2 * p - k
-    lines = []
-    for ceil in (False, True):
-        lo, hi = ("⌈", "⌉") if ceil else ("⌊", "⌋")
-        rounded = -(-num // s) if ceil else num // s
-        text = (f"{name}_out = {lo}({n} + 2·{p} − {k})/{s}{hi} + 1 = {lo}{format_number(num / s)}{hi} + 1 "
-                f"= {rounded + 1}")
-        if ceil and output_size(n, k, s, p, True) != rounded + 1:
-            text += f" − 1 = {rounded} (the last window would start in the padding)"
-        label = "ceil_mode=True " if ceil else "ceil_mode=False"
-        lines.append(f"{label}  {text}{'   ← in use' if ceil == ceil_mode else ''}")
-    return lines
+    return formulas.pool_rounding_lines(name, n, k, s, p, ceil_mode, format_number)
 
 
 @dataclass

@@ -8,7 +8,6 @@ core has loaded.
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -22,23 +21,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 
-CSV_FIELDS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_time", "images_per_sec")
 STATUS_COLOURS = {"done": "#2a7d2a", "stopped": "#a66a00", "failed": "#b22222", "running": "#1f5fa8"}
-
-
-def write_metrics_csv(run_dir: Path, path: Path) -> Path:
-    """One row per finished epoch of the run (the curves' numbers), accuracies in 0..1."""
-    from studio.core.runs import epoch_records
-
-    rows = epoch_records(run_dir)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: row.get(k, "") for k in CSV_FIELDS})
-    return path
 
 
 def _ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
@@ -276,6 +259,8 @@ class RunsPanel(QWidget):
             if not path:
                 return None
         try:
+            from studio.core.runs.csv_export import write_metrics_csv   # imports torch: only when asked
+
             return write_metrics_csv(paths[0], Path(path))
         except OSError as exc:
             self.errorRaised.emit(f"The CSV file could not be written: {exc}")

@@ -890,7 +890,7 @@ class MainWindow(QMainWindow):
             self.export_metrics(path)
 
     def export_metrics(self, path) -> Path | None:
-        from studio.gui.panels.runs import write_metrics_csv
+        from studio.core.runs.csv_export import write_metrics_csv
 
         if self.state.run_dir is None:
             return None

@@ -7,38 +7,27 @@ below, with the value range; clicking a map lays it over the input at the input'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider,
                                QSpinBox, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
+from studio.core.images import IMAGE_SUFFIXES
+from studio.core.inspect.activations import upsample
+from studio.core.inspect.pipeline import ActivationResult, compute_activations, photo_activations
 from studio.gui.tabs.inspect.common import InspectTab, guarded, inspect_lock
+from studio.gui.tabs.inspect.demo import DemoFallback, model_caption
 from studio.gui.widgets.heatmap import HeatmapView, colorize, format_value, value_range
 from studio.gui.widgets.tile_grid import TileGrid
 
+if TYPE_CHECKING:
+    import torch
+
 MAP_CMAP = "viridis"   # matplotlib's imshow default, as in the seed's plots
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-
-
-@dataclass
-class ActivationResult:
-    """Everything one forward pass showed, as numpy copies (built in the worker)."""
-
-    input_rgb: np.ndarray                       # (H, W, 3) uint8: the input as the model sees it
-    acts: dict[str, np.ndarray]                 # every leaf layer's output, batch of one
-    means: dict[str, np.ndarray]                # spatial layers only: channel mean (H, W)
-    types: dict[str, str]                       # layer name -> module class
-    prediction: list[tuple[str, float]] = field(default_factory=list)
-    source: str = ""
-
-    @property
-    def spatial_layers(self) -> list[str]:
-        return [n for n in self.acts if n in self.means]
 
 
 OVERVIEW_HINT = "Every layer's output, averaged over its channels. Click a layer."
@@ -51,60 +40,7 @@ def sample_photos() -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def photo_input(loaded, image: np.ndarray) -> tuple[torch.Tensor, str]:
-    """A decoded photo -> the model input the Predict tab would give it, and a note on what was done.
-
-    A photo is not a test image: it is cropped to the model's aspect ratio (not stretched), and for a
-    digit model a scan of dark ink on light paper is inverted and centred like MNIST, so the maps
-    and the answer here agree with the Predict tab's.
-    """
-    from studio.core.inspect.preprocess import is_digit_model, prepare_input
-
-    net = prepare_input(image, tuple(loaded.input_shape), loaded.mean, loaded.std,
-                        digit=is_digit_model(loaded.classes, loaded.input_shape))
-    notes = [text for flag, text in ((net.inverted, "inverted"), (net.centred, "digit centred like MNIST")) if flag]
-    return net.tensor, (f" ({', '.join(notes)})" if notes else "")
-
-
-def compute_activations(loaded, pixels_uint8: torch.Tensor | None, source: str = "", *,
-                        x: torch.Tensor | None = None) -> ActivationResult:
-    """Pixels -> model input (the one prepare_batch) -> every layer's output; or a ready input x."""
-    from studio.core.pixels import denormalize, prepare_batch
-    from studio.core.inspect.activations import capture, layer_means
-
-    if x is None:
-        x = prepare_batch(pixels_uint8, tuple(loaded.input_shape), loaded.mean, loaded.std)
-    with inspect_lock:
-        acts = capture(loaded.model, x)
-    spatial = {n: a for n, a in acts.items() if np.ndim(a) == 4}
-    means = {n: np.asarray(m, dtype=np.float32) for n, m in layer_means(spatial).items()}
-    modules = dict(loaded.model.named_modules())
-    types = {n: type(modules[n.split("#")[0]]).__name__ if n.split("#")[0] in modules else "" for n in acts}
-    shown = denormalize(x, loaded.mean, loaded.std)[0]
-    rgb = np.repeat(shown, 3, axis=2) if shown.shape[2] == 1 else shown
-    return ActivationResult(input_rgb=np.ascontiguousarray(rgb), acts=acts, means=means, types=types,
-                            prediction=_prediction(acts, loaded.classes), source=source)
-
-
-def _prediction(acts: dict[str, np.ndarray], classes: list[str]) -> list[tuple[str, float]]:
-    """Top 3 from the last layer, when its output is one score per class."""
-    if not acts:
-        return []
-    last = np.asarray(list(acts.values())[-1], dtype=np.float64)
-    if last.ndim != 2 or last.shape[-1] != len(classes):
-        return []
-    z = last[0] - last[0].max()
-    p = np.exp(z) / np.exp(z).sum()
-    top = np.argsort(p)[::-1][:3]
-    return [(classes[i], float(p[i])) for i in top]
-
-
-def upsample(map2d: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    t = torch.from_numpy(np.ascontiguousarray(map2d, dtype=np.float32))[None, None]
-    return F.interpolate(t, size=size, mode="bilinear", align_corners=False)[0, 0].numpy()
-
-
-class ActivationsTab(InspectTab):
+class ActivationsTab(DemoFallback, InspectTab):
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(state, parent)
         self.result: ActivationResult | None = None
@@ -154,6 +90,8 @@ class ActivationsTab(InspectTab):
         self.opacity.valueChanged.connect(self._draw_overlay)
         self.prediction = QLabel()
         self.prediction.setWordWrap(True)
+        self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
         self.overlay_note = QLabel()
         self.overlay_note.setWordWrap(True)
 
@@ -165,6 +103,7 @@ class ActivationsTab(InspectTab):
         row.addWidget(self.source, 1)
         lv.addLayout(row)
         lv.addWidget(self.source_pages)
+        lv.addWidget(self.model_label)
         lv.addWidget(self.overlay, 1)
         orow = QHBoxLayout()
         orow.addWidget(QLabel("Map opacity:"))
@@ -235,10 +174,11 @@ class ActivationsTab(InspectTab):
         if path:
             self.load_file(path)
 
-    def load_file(self, path: str | Path) -> None:
-        """Use an image file as the input (from the Open dialog or a drop)."""
+    def load_file(self, path: str | Path, dropped: int = 1) -> None:
+        """Use an image file as the input (from the Open dialog or a drop of `dropped` files)."""
         self._file = Path(path)
-        self.file_label.setText(self._file.name)
+        self.file_label.setText(self._file.name if dropped <= 1 else
+                                f"{self._file.name}: the first of the {dropped} files dropped (one at a time here)")
         if self.source.currentIndex() != 2:
             self.source.setCurrentIndex(2)   # triggers the refresh
         else:
@@ -255,7 +195,7 @@ class ActivationsTab(InspectTab):
     def dropEvent(self, event) -> None:
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
-            self.load_file(files[0])
+            self.load_file(files[0], dropped=len(files))
             event.acceptProposedAction()
 
     def _input_pixels(self) -> tuple[torch.Tensor | None, str]:
@@ -265,7 +205,7 @@ class ActivationsTab(InspectTab):
             bundle = self.state.dataset
             if bundle is None or len(bundle.test) == 0:
                 return None, "Load a dataset to pick a test image, or choose a sample photo."
-            loaded = self.state.model
+            loaded, _demo = self.model_or_demo()
             if loaded is not None and list(bundle.classes) != list(loaded.classes):
                 return None, (f"The test images are {bundle.name}'s, but this model tells apart other classes "
                               f"({', '.join(list(loaded.classes)[:5])}{', …' if len(loaded.classes) > 5 else ''}): "
@@ -287,11 +227,13 @@ class ActivationsTab(InspectTab):
 
     # -- computing --------------------------------------------------------------------------------
     def refresh(self) -> None:
-        loaded = self.state.model
+        loaded, demo = self.model_or_demo()
         if loaded is None:
-            self.show_empty()
+            if not self.start_demo_load():
+                self.show_empty()
             return
         self.show_content()
+        self.model_label.setText(model_caption(loaded, demo, self.state.run_dir))
         if self.state.dataset is not None and self.test_index.maximum() != len(self.state.dataset.test) - 1:
             self.test_index.blockSignals(True)
             self.test_index.setMaximum(max(0, len(self.state.dataset.test) - 1))
@@ -308,12 +250,9 @@ class ActivationsTab(InspectTab):
             return
 
         def work(progress, should_stop):
-            from studio.core.images import decode_image
-
             if pixels is not None:
-                return compute_activations(loaded, pixels, source)
-            x, note = photo_input(loaded, decode_image(path))
-            return compute_activations(loaded, None, f"Photo {path.name}{note}", x=x)
+                return compute_activations(loaded, pixels, source, lock=inspect_lock)
+            return photo_activations(loaded, path, lock=inspect_lock)
 
         self.start("Computing activations…", work, self._show)
 

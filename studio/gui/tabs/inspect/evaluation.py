@@ -3,7 +3,8 @@
 The confusion matrix is seed 001's (rows: true class, columns: predicted) but every cell can
 be clicked to see its images, most confident first. The prediction grid is seed 000's, true
 and predicted labels in green or red. A run keeps the confusion matrix of every epoch, and the
-epoch slider steps through them.
+epoch slider steps through them. Before any model exists the tab evaluates the demo model (on
+its dataset, mnist-sample), and says so.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from studio.core.inspect import metrics
 from studio.gui.tabs.inspect.common import EpochSlider, InspectTab, guarded, inspect_lock
+from studio.gui.tabs.inspect.demo import DemoFallback, model_caption
 from studio.gui.widgets.heatmap import HeatmapView
 from studio.gui.widgets.tile_grid import TileGrid
 
@@ -39,12 +41,25 @@ def cell_indices(result, true: int, pred: int) -> np.ndarray:
     return idx[np.argsort(-conf, kind="stable")]
 
 
-class EvaluationTab(InspectTab):
+class _ClassItem(QTableWidgetItem):
+    """A class name that sorts by the class's index (0, 1, …, 9, 10), not alphabetically."""
+
+    def __init__(self, name: str, index: int):
+        super().__init__(name)
+        self.index = index
+
+    def __lt__(self, other) -> bool:
+        return self.index < getattr(other, "index", -1)
+
+
+class EvaluationTab(DemoFallback, InspectTab):
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(state, parent)
         self.result = None              # EvalResult of the current model on the test split
         self._result_for = None         # the LoadedModel it belongs to
         self._model_seen = None
+        self._loaded = None             # the model on view: the state's, or the demo model
+        self._demo = False
         self.cm: np.ndarray | None = None
         self.shown_epoch: int | None = None   # None: the current model's evaluation
         self.cell: tuple[int, int] | None = None
@@ -104,6 +119,7 @@ class EvaluationTab(InspectTab):
         self.prf.setAlternatingRowColors(True)
         self.prf.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.prf.setSortingEnabled(True)
+        self.prf.sortByColumn(0, Qt.SortOrder.AscendingOrder)   # class order until a header is clicked
 
         self.grid_filter = QComboBox()
         self.grid_filter.addItems(["All test images", "Mistakes only", "Correct only"])
@@ -157,12 +173,14 @@ class EvaluationTab(InspectTab):
         self.mark_stale()
 
     def _classes(self) -> list[str]:
-        return list(self.state.model.classes)
+        return list(self._loaded.classes)
 
     def refresh(self) -> None:
-        loaded = self.state.model
+        loaded, self._demo = self.model_or_demo()
+        self._loaded = loaded
         if loaded is None:
-            self.show_empty()
+            if not self.start_demo_load():
+                self.show_empty()
             return
         self.show_content()
         if self._result_for is not loaded:
@@ -177,20 +195,34 @@ class EvaluationTab(InspectTab):
                            "is evaluated when training pauses or ends, or when you click Evaluate.")
         self._display()
 
+    def _trained_on(self) -> str | None:
+        checkpoint = getattr(self._loaded, "checkpoint", None) or {}
+        config = checkpoint.get("config") if isinstance(checkpoint, dict) else None
+        name = config.get("dataset") if isinstance(config, dict) else None
+        return name if isinstance(name, str) else None
+
     def _can_evaluate(self) -> bool:
-        bundle, loaded = self.state.dataset, self.state.model
+        bundle, loaded = self.state.dataset, self._loaded
+        trained_on = self._trained_on()
+        wanted = f" ({trained_on})" if trained_on else ""
         if bundle is None:
-            self.show_note("Load the dataset to evaluate this model on its test split.")
+            self.show_note(f"Load the model's dataset{wanted} to evaluate it on its test split.")
             return False
         if len(bundle.classes) != len(loaded.classes):
             self.show_error(f"The model predicts {len(loaded.classes)} classes but the dataset "
-                            f"'{bundle.name}' has {len(bundle.classes)}: load the dataset it was trained on.")
+                            f"'{bundle.name}' has {len(bundle.classes)}: load the dataset it was trained on{wanted}.")
+            return False
+        if list(bundle.classes) != list(loaded.classes):
+            shown = ", ".join(list(loaded.classes)[:5]) + (", …" if len(loaded.classes) > 5 else "")
+            self.show_error(f"The loaded dataset '{bundle.name}' is not this model's: the model tells apart other "
+                            f"classes ({shown}). Choose the dataset it was trained on{wanted} in the settings "
+                            "to evaluate it.")
             return False
         return True
 
     def evaluate(self) -> None:
-        """Evaluate the current model on the whole test split, in the background."""
-        loaded = self.state.model
+        """Evaluate the model on view on the whole test split, in the background."""
+        loaded = self._loaded
         if loaded is None or not self._can_evaluate():
             return
         split = self.state.dataset.test
@@ -215,25 +247,28 @@ class EvaluationTab(InspectTab):
     # -- epochs ----------------------------------------------------------------------------------
     def _load_epochs(self, new_model: bool = False) -> None:
         epochs: list[int] = []
-        if self.state.run_dir is not None:
+        if self.state.run_dir is not None and not self._demo:
             from studio.core.runs import epoch_records, read_epoch_snapshots
 
-            epochs = list(read_epoch_snapshots(Path(self.state.run_dir)))
+            # Epoch 0 keeps the initial kernels only: there is no matrix before any training.
+            epochs = [e for e in read_epoch_snapshots(Path(self.state.run_dir)) if e > 0]
             try:
                 self._epoch_records = {int(r["epoch"]): r for r in epoch_records(Path(self.state.run_dir))}
             except Exception:  # noqa: BLE001 - the loss line is a nicety; the matrix still shows
                 self._epoch_records = {}
-        self.epochs.set_epochs(epochs, getattr(self.state.model, "epoch", None), new_model=new_model)
+        self.epochs.set_epochs(epochs, getattr(self._loaded, "epoch", None), new_model=new_model)
 
     @guarded
     def _dataset_note(self) -> str:
         """A warning when the test images are not from the data the model was trained on."""
-        checkpoint = getattr(self.state.model, "checkpoint", None) or {}
-        trained_on = (checkpoint.get("config") or {}).get("dataset")
+        trained_on = self._trained_on()
         bundle = self.state.dataset
         if trained_on and bundle is not None and trained_on != bundle.name:
             return f" &nbsp; <span style='color:#b00020'>(trained on {trained_on}, tested on {bundle.name})</span>"
         return ""
+
+    def _demo_line(self) -> str:
+        return f"<br>{model_caption(self._loaded, True)}" if self._demo else ""
 
     def _epoch_selected(self, epoch: int) -> None:
         self._display()
@@ -250,17 +285,18 @@ class EvaluationTab(InspectTab):
     # -- showing -------------------------------------------------------------------------------
     def _display(self) -> None:
         """Show the current model's evaluation, or the matrix kept for the epoch the slider is on."""
-        loaded = self.state.model
+        loaded = self._loaded
         epoch = self.epochs.selected()
         use_result = self.result is not None and (epoch is None or epoch == getattr(loaded, "epoch", None))
         if use_result:
             self.shown_epoch = None
             self.cm = self.result.confusion
             n = int(self.cm.sum())
+            which = "the demo model" if self._demo else "current model"
             self.summary.setText(f"<b>Accuracy</b> {self.result.accuracy:.2%} &nbsp; <b>Loss</b> "
-                                 f"{self.result.loss:.4f} &nbsp; on {n:,} test images (current model"
+                                 f"{self.result.loss:.4f} &nbsp; on {n:,} test images ({which}"
                                  + (f", epoch {loaded.epoch})" if getattr(loaded, "epoch", 0) else ")")
-                                 + self._dataset_note())
+                                 + self._dataset_note() + self._demo_line())
         elif epoch is not None:
             try:
                 cm = self._snapshot_cm(epoch)
@@ -304,7 +340,7 @@ class EvaluationTab(InspectTab):
         classes = self._classes()
         count = int(self.cm[row, col])
         total = int(self.cm[row].sum())
-        share = f" ({count / total:.1%} of the {total} {classes[row]} images)" if total else ""
+        share = f" ({count / total:.1%} of the {total} images of class {classes[row]})" if total else ""
         return f"true {classes[row]}, predicted {classes[col]}: {count} images{share}. Click to see them."
 
     def _fill_prf(self) -> None:
@@ -313,7 +349,7 @@ class EvaluationTab(InspectTab):
         self.prf.setSortingEnabled(False)
         self.prf.setRowCount(len(classes))
         for i, name in enumerate(classes):
-            cells = [QTableWidgetItem(name)]
+            cells = [_ClassItem(name, i)]
             for key in ("precision", "recall", "f1"):
                 item = QTableWidgetItem()
                 item.setData(Qt.ItemDataRole.DisplayRole, round(float(prf[key][i]), 3))

@@ -3,7 +3,9 @@
 The first layer of an RGB model shows each filter as a colour tile, normalised the way seed 001
 does; any other layer shows one input channel's kernels with a diverging colour map (blue
 negative, red positive) on one scale for the whole layer, so tiles can be compared. A run keeps
-the kernels of every finished epoch; the epoch slider scrubs through them.
+the kernels of every finished epoch (and epoch 0, the random initial weights); the epoch slider
+scrubs through them, on one colour scale for all epochs when asked. Before any model exists the
+tab shows the demo model's kernels, and says so.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlide
                                QWidget)
 
 from studio.gui.tabs.inspect.common import EpochSlider, InspectTab, guarded
+from studio.gui.tabs.inspect.demo import DemoFallback, model_caption
 from studio.gui.widgets.heatmap import DIVERGING, ColorBar, colorize
 from studio.gui.widgets.tile_grid import TileGrid
 
@@ -27,7 +30,7 @@ def kernel_text(k: np.ndarray) -> str:
     return "\n".join("  ".join(f"{v:+.3f}" for v in row) for row in k)
 
 
-class KernelsTab(InspectTab):
+class KernelsTab(DemoFallback, InspectTab):
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(state, parent)
         self.weights: np.ndarray | None = None   # (out, in, kh, kw) now on screen
@@ -37,6 +40,8 @@ class KernelsTab(InspectTab):
         self._auto_size = True
         self._layers: list[str] = []
         self._model_seen = None
+        self._loaded = None                      # the model on view: the state's, or the demo model
+        self._caption = ""
         self._snapshots: dict[tuple[str, int], dict] = {}
         self._build_ui()
         state.modelChanged.connect(self.mark_stale)
@@ -62,6 +67,10 @@ class KernelsTab(InspectTab):
         self.zoom.setToolTip("Tile size")
         self.epochs = EpochSlider()
         self.epochs.epochChanged.connect(self._render_layer)
+        self.fixed_scale = QCheckBox("One colour scale for all epochs")
+        self.fixed_scale.setToolTip("Off: each epoch's kernels use their own range. On: the largest weight of "
+                                    "the layer over every kept epoch sets the scale, so growth is visible")
+        self.fixed_scale.toggled.connect(self._render)
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.grid = TileGrid(tile_size=56, placeholder="No kernels to show.")
@@ -83,7 +92,10 @@ class KernelsTab(InspectTab):
         lay = QVBoxLayout(self.content)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
-        lay.addWidget(self.epochs)
+        epochs_row = QHBoxLayout()
+        epochs_row.addWidget(self.epochs, 1)
+        epochs_row.addWidget(self.fixed_scale)
+        lay.addLayout(epochs_row)
         lay.addWidget(self.info)
         lay.addLayout(body, 1)
 
@@ -100,13 +112,16 @@ class KernelsTab(InspectTab):
         self.mark_stale()
 
     def refresh(self) -> None:
-        loaded = self.state.model
+        loaded, demo = self.model_or_demo()
+        self._loaded = loaded
         if loaded is None:
-            self.show_empty()
+            if not self.start_demo_load():
+                self.show_empty()
             return
         from studio.core.inspect.kernels import conv_layer_names
 
         self.show_content()
+        self._caption = model_caption(loaded, demo, None if demo else self.state.run_dir)
         self._layers = list(conv_layer_names(loaded.model))
         if not self._layers:
             self.show_empty("This model has no convolution layers.")
@@ -121,11 +136,12 @@ class KernelsTab(InspectTab):
             self.layer_box.setCurrentIndex(self._layers.index(current))
         self.layer_box.blockSignals(False)
         new_model, self._model_seen = loaded is not self._model_seen, loaded
-        self.epochs.set_epochs(self._run_epochs(), getattr(loaded, "epoch", None), new_model=new_model)
+        self.epochs.set_epochs(self._run_epochs(demo), getattr(loaded, "epoch", None), new_model=new_model)
+        self.fixed_scale.setVisible(len(self.epochs.epochs) > 1)
         self._render_layer()
 
-    def _run_epochs(self) -> list[int]:
-        if self.state.run_dir is None:
+    def _run_epochs(self, demo: bool = False) -> list[int]:
+        if self.state.run_dir is None or demo:
             return []
         from studio.core.runs import read_epoch_snapshots
 
@@ -134,7 +150,7 @@ class KernelsTab(InspectTab):
     def _model_weights(self, name: str) -> np.ndarray:
         from studio.core.inspect.kernels import get_kernels
 
-        return np.asarray(get_kernels(self.state.model.model, name), dtype=np.float32)
+        return np.asarray(get_kernels(self._loaded.model, name), dtype=np.float32)
 
     def _snapshot(self, epoch: int) -> dict:
         key = (str(self.state.run_dir), epoch)
@@ -159,10 +175,10 @@ class KernelsTab(InspectTab):
     @guarded
     def _render_layer(self, *_args) -> None:
         name = self.selected_layer()
-        if name is None or self.state.model is None:
+        if name is None or self._loaded is None:
             return
         self.strip.show_message("")
-        loaded = self.state.model
+        loaded = self._loaded
         epoch = self.epochs.selected()
         note = ""
         weights = None
@@ -174,7 +190,8 @@ class KernelsTab(InspectTab):
             if weights is None:
                 note = f"Epoch {epoch} kept no kernels of {name}; showing the current model's."
             else:
-                note = f"Kernels of {name} after epoch {epoch}."
+                note = (f"Kernels of {name} after epoch {epoch}." if epoch else
+                        f"Kernels of {name} at epoch 0: the random initial weights, before any training.")
         if weights is None:
             weights = self._model_weights(name)
             if not note:
@@ -207,17 +224,35 @@ class KernelsTab(InspectTab):
         else:
             c = min(self.channel.value(), cin - 1)
             m = max(abs(lo_all), abs(hi_all)) or 1.0
+            scale = f"one colour scale for the layer, ±{m:.3g}"
+            if self.fixed_scale.isChecked() and not self.fixed_scale.isHidden():
+                m = self.epochs_peak() or m
+                scale = f"one colour scale for the layer over every epoch, ±{m:.3g}"
             images = [colorize(w[i, c], DIVERGING, (-m, m)) for i in range(out)]
             self.colorbar.set_range(-m, m, title="weight")
             self.colorbar.show()
-            scale = f"one colour scale for the layer, ±{m:.3g}"
         if self._auto_size:   # a new layer: pick a tile size for its filter count; the slider overrides
             self._auto_size = False
             self.zoom.setValue(96 if out <= 16 else 72 if out <= 64 else 48 if out <= 256 else 32)
         self.grid.set_tiles(images, captions=[str(i) for i in range(out)], tooltips=self._tooltip)
         shown = "colour tiles" if self.rgb_mode else f"input channel {min(self.channel.value(), cin - 1)}"
-        self.info.setText(f"{self._note}  {out} filters, {cin} input channel(s), {kh}×{kw}; {shown}; "
+        self.info.setText(f"{self._caption}  {self._note}  {out} filters, {cin} input channel(s), {kh}×{kw}; {shown}; "
                           f"values {lo_all:.3g} … {hi_all:.3g}; {scale}.")
+
+    def epochs_peak(self) -> float:
+        """The largest |weight| of the selected layer over every kept epoch and the model on view."""
+        name = self.selected_layer()
+        if name is None or self._loaded is None:
+            return 0.0
+        peaks = [float(np.abs(self._model_weights(name)).max(initial=0.0))]
+        for epoch in self.epochs.epochs:
+            try:
+                weights = self._snapshot(epoch)["kernels"].get(name)
+            except Exception:  # noqa: BLE001 - a damaged snapshot is reported when it is shown
+                weights = None
+            if weights is not None:
+                peaks.append(float(np.abs(weights).max(initial=0.0)))
+        return max(peaks)
 
     def _tooltip(self, i: int) -> str:
         w = self.weights

@@ -2,7 +2,9 @@
 
 The numbers come from the core's torchinfo summary (the same one the CLI prints), so they
 match the lectures: cifar-cnn has 5,852,170 parameters and 22.33 MB. Before any training the
-tab builds the model chosen in the settings, so a student can study an architecture first.
+tab builds the model chosen in the settings, so a student can study an architecture first; it
+follows whichever came last: a model chosen in the settings, or a run's model (trained or
+opened), and says which it shows.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from studio.core.inspect.formulas import LECTURE_FORMULA, layer_size_text, pair, receptive_field_text
 from studio.gui.tabs.inspect.common import InspectTab, inspect_lock
 from studio.gui.widgets.block_diagram import Block, BlockDiagram, kind_of
 
-FORMULA = "W_out = (W_in − F + 2P)/S + 1"
+FORMULA = LECTURE_FORMULA
 COLUMNS = ["Layer", "Type", "Output shape", "Parameters", "MACs", "Receptive field", f"Output size: {FORMULA}"]
 COLUMN_TIPS = [
     "The module's name inside the model",
@@ -32,72 +35,12 @@ COLUMN_TIPS = [
 
 # Shapes and class counts of the built-in datasets, for showing a model before the data is loaded.
 KNOWN_DATA = {
-    "mnist-sample": ((1, 28, 28), 10), "mnist": ((1, 28, 28), 10), "fashion-mnist": ((1, 28, 28), 10),
+    "mnist-sample": ((1, 28, 28), 10), "mnist": ((1, 28, 28), 10), "cifar10-sample": ((3, 32, 32), 10), "fashion-mnist": ((1, 28, 28), 10),
     "cifar10": ((3, 32, 32), 10), "cifar100": ((3, 32, 32), 100),
 }
 
 
 # ---------------------------------------------------------------------------- pure helpers
-
-def _pair(v: Any) -> tuple | None:
-    if v is None:
-        return None
-    if isinstance(v, (list, tuple)):
-        return tuple(v) if len(v) > 1 else (v[0], v[0])
-    return (v, v)
-
-
-def _spatial(shape: Any) -> tuple[int, int] | None:
-    """(H, W) of a 4-D shape (with batch) or 3-D shape (without)."""
-    if not isinstance(shape, (list, tuple)) or len(shape) < 3:
-        return None
-    try:
-        return int(shape[-2]), int(shape[-1])
-    except (TypeError, ValueError):
-        return None
-
-
-def _one_side(w_in: int, f: int, p: Any, s: int, d: int) -> tuple[str, int] | None:
-    """The formula with numbers for one side, and what it gives."""
-    if isinstance(p, str) or not all(isinstance(v, int) for v in (f, s, d)):
-        return None
-    f_eff = d * (f - 1) + 1
-    num = w_in - f_eff + 2 * p
-    out = num // s + 1
-    f_text = str(f) if d == 1 else f"{f_eff}"
-    inner = f"({w_in} − {f_text} + 2·{p})"
-    text = f"{inner}/{s} + 1" if num % s == 0 else f"⌊{inner}/{s}⌋ + 1"
-    return f"{text} = {out}", out
-
-
-def output_size_formula(row: Any) -> str:
-    """Seed 001's output-size formula filled in with a conv or pool layer's numbers ('' otherwise)."""
-    kind = kind_of(row.type)
-    if kind not in ("conv", "pool"):
-        return ""
-    hw_in, hw_out = _spatial(row.input_shape), _spatial(row.output_shape)
-    if hw_in is None or hw_out is None:
-        return ""
-    k = _pair(row.kernel_size)
-    if k is None:
-        return f"adaptive: {hw_in[1]} → {hw_out[1]}" if "adaptive" in row.type.lower() else ""
-    s = _pair(row.stride) or k
-    pad = row.padding if isinstance(row.padding, str) else _pair(row.padding) or (0, 0)
-    if isinstance(pad, str):
-        return f"padding '{pad}': {hw_in[1]} → {hw_out[1]}"
-    d = _pair(row.dilation) or (1, 1)
-    sides = [_one_side(hw_in[i], int(k[i]), int(pad[i]), int(s[i]), int(d[i])) for i in (0, 1)]
-    if None in sides:
-        return ""
-    (h_text, h_out), (w_text, w_out) = sides
-    text = w_text if (hw_in[0], k[0], pad[0], s[0], d[0]) == (hw_in[1], k[1], pad[1], s[1], d[1]) \
-        else f"H: {h_text};  W: {w_text}"
-    if d[1] != 1:
-        text += f"   (dilation {d[1]}: F = {d[1]}·({k[1]}−1)+1)"
-    if (h_out, w_out) != hw_out:
-        text += f"   (ceil mode gives {hw_out[1]})"
-    return text
-
 
 def format_shape(shape: Any) -> str:
     if shape is None or shape == []:
@@ -134,14 +77,14 @@ def block_for(row: Any) -> Block:
     title = row.type
     ins, outs = row.input_shape, row.output_shape
     if kind == "conv" and _flat(ins) and _flat(outs):
-        k = _pair(row.kernel_size)
+        k = pair(row.kernel_size)
         title = f"{row.type} {ins[1]}→{outs[1]}" + (f" {k[0]}×{k[1]}" if k else "")
     elif kind == "pool" and row.kernel_size is not None:
-        k = _pair(row.kernel_size)
+        k = pair(row.kernel_size)
         title = f"{row.type} {k[0]}×{k[1]}"
     elif kind == "linear" and _flat(ins) and _flat(outs):
         title = f"Linear {ins[-1]}→{outs[-1]}"
-    rf = f"\nreceptive field {row.receptive_field}×{row.receptive_field}" if row.receptive_field else ""
+    rf = f"\nreceptive field {receptive_field_text(row.receptive_field)}" if row.receptive_field else ""
     tip = f"{row.name} ({row.type})\noutput {format_shape(outs)}\n{format_count(row.params) or 0} parameters{rf}"
     return Block(title=title, detail=_shape_text(outs), kind=kind, tooltip=tip)
 
@@ -181,8 +124,9 @@ class ModelTab(InspectTab):
         self._shown_rows: list[int] = []
         self._block_rows: list[int | None] = []
         self._summary_key = None
+        self._follow_settings = False   # the settings chose another architecture after the model was loaded
         self._build_ui()
-        state.modelChanged.connect(self.mark_stale)
+        state.modelChanged.connect(self._model_changed)
         state.configChanged.connect(self._config_changed)
         state.datasetChanged.connect(self._config_changed)
 
@@ -238,12 +182,25 @@ class ModelTab(InspectTab):
         lay.addWidget(split, 1)
 
     # -- state -------------------------------------------------------------------------------
+    def _model_changed(self) -> None:
+        self._follow_settings = False   # a run's model (trained or opened) is newer than the settings
+        self.mark_stale()
+
     def _config_changed(self) -> None:
-        if self.state.model is None:   # a loaded model is what the tab shows; settings only matter without one
+        loaded, cfg = self.state.model, self.state.config
+        was = self._follow_settings
+        if loaded is not None:
+            chosen = (cfg.model, dict(cfg.model_options or {}))
+            self._follow_settings = chosen != (loaded.model_name, dict(loaded.model_options or {}))
+        if loaded is None or self._follow_settings or was:
             self.mark_stale()
 
+    def shows_settings(self) -> bool:
+        """True when the tab shows the architecture chosen in the settings (random weights)."""
+        return self.state.model is None or self._follow_settings
+
     def refresh(self) -> None:
-        loaded = self.state.model
+        loaded = None if self.shows_settings() else self.state.model
         if loaded is None and not getattr(self.state.config, "model", ""):
             self.show_empty()
             return
@@ -252,7 +209,9 @@ class ModelTab(InspectTab):
             model, shape, name = loaded.model, tuple(loaded.input_shape), loaded.model_name
             where = f"epoch {loaded.epoch}" if getattr(loaded, "epoch", 0) else "untrained weights"
             source = getattr(loaded, "source", "")
-            note = f"Loaded model ({where}{', ' + source if source else ''}); input {_shape_text((1, *shape))}, " \
+            run = self.state.run_dir
+            whose = f"The model of run {run.name}" if run is not None else "Loaded model"
+            note = f"{whose} ({where}{', ' + source if source else ''}); input {_shape_text((1, *shape))}, " \
                    f"{len(loaded.classes)} classes."
             key = (name, shape, len(loaded.classes), repr(sorted((loaded.model_options or {}).items())))
             if key == self._summary_key and self.summary is not None:
@@ -272,7 +231,7 @@ class ModelTab(InspectTab):
                 if should_stop():
                     return None
                 summary = self._summarise(model, shape)
-                summary_note = (f"Not trained yet: built from the settings for {where} (input "
+                summary_note = (f"Not trained yet: the model chosen in the settings, built for {where} (input "
                                 f"{_shape_text((1, *shape))}, {k} classes), random weights.")
                 return summary, summary_note
 
@@ -318,9 +277,8 @@ class ModelTab(InspectTab):
         for t, i in enumerate(self._shown_rows):
             r = self.rows[i]
             indent = "    " * max(0, int(r.depth or 0) - 1) if show_all else ""
-            rf = f"{r.receptive_field}×{r.receptive_field}" if r.receptive_field else ""
             values = [indent + r.name, r.type, format_shape(r.output_shape), format_count(r.params),
-                      human(r.macs) if r.macs else "", rf, output_size_formula(r)]
+                      human(r.macs) if r.macs else "", receptive_field_text(r.receptive_field), layer_size_text(r)]
             for c, v in enumerate(values):
                 item = QTableWidgetItem(v)
                 if c in (3, 4):

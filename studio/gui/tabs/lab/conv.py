@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (QBoxLayout, QButtonGroup, QComboBox, QFrame, QGri
 from studio.core.lab import conv as convlab
 from studio.core.lab.conv import ConvLabError, ConvResult, ConvSettings, LectureExample
 from studio.gui.tabs.lab.common import MessageLine, mono_font, row, title_label
-from studio.gui.widgets.heatmap_grid import SECONDARY, HeatmapGrid
+from studio.gui.tabs.lab.conv_stepper import StepperMixin
+from studio.gui.widgets.heatmap_grid import HeatmapGrid
 
 DEFAULT_EXAMPLE = "2d-edge-same"
 PLAY_INTERVAL_MS = 600
@@ -32,11 +33,6 @@ def _spin(lo: int, hi: int, value: int, tip: str = "") -> QSpinBox:
     return s
 
 
-def _paren(text: str) -> str:
-    """-1 -> (−1), so '4·(−1)' reads as a product."""
-    return f"(−{text[1:]})" if text.startswith("-") else text
-
-
 def _resize(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """a cut or zero-extended to shape (top-left corner kept)."""
     out = np.zeros(shape)
@@ -45,7 +41,7 @@ def _resize(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-class ConvSection(QWidget):
+class ConvSection(StepperMixin, QWidget):
     """Correlation/convolution lab. Public widgets are attributes so tests can drive them."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -426,47 +422,6 @@ class ConvSection(QWidget):
             b.setEnabled(True)
         self._show_step()
 
-    def _spatial_count(self) -> int:
-        return int(np.prod(self._result.output.shape[1:])) if self._result is not None else 0
-
-    def _show_step(self) -> None:
-        r = self._result
-        n = self._spatial_count()
-        if r is None or n == 0:
-            return
-        self._step = max(0, min(self._step, n - 1))
-        o = min(self.out_view_spin.value(), self._w.shape[0] - 1)
-        step = convlab.step_at(r, o * n + self._step)
-        ch = self._shown_input_channel()
-        to_cell = (lambda t: (t[0], t[1])) if self._dims == 2 else (lambda t: (0, t[0]))
-        self.input_grid.set_highlight([to_cell(t[1:]) for t in step.taps if t[0] == ch])
-        self.output_grid.set_highlight([to_cell(step.out_pos[1:])], SECONDARY)
-        products = np.zeros(r.weight_used.shape[2:])
-        for t, kp, p in zip(step.taps, step.kernel_pos, step.products):
-            if t[0] == ch:
-                products[kp[1:]] = p
-        self.products_grid.set_values(products if self._dims == 2 else products[None])
-        torch_value = float(r.output[step.out_pos])
-        self.equation_label.setText(self._equation_text(step) + f"\nF.conv{self._dims}d gives "
-                                    f"{convlab.format_number(torch_value)}"
-                                    + ("  ✓" if abs(torch_value - step.total) <= 1e-9 * max(1, abs(step.total))
-                                       else "  ✗"))
-        pos = ", ".join(str(i) for i in step.out_pos[1:])
-        self.step_label.setText(f"output ({pos}): step {self._step + 1} of {n}")
-        self.prev_button.setEnabled(self._step > 0)
-        self.next_button.setEnabled(self._step < n - 1)
-
-    def _equation_text(self, step) -> str:
-        fmt = convlab.format_number
-        by_channel: dict[int, list[str]] = {}
-        for t, v, w in zip(step.taps, step.values, step.weights):
-            by_channel.setdefault(t[0], []).append(f"{_paren(fmt(v))}·{_paren(fmt(w))}")
-        if len(by_channel) == 1:
-            terms = " + ".join(next(iter(by_channel.values())))
-        else:
-            terms = " + ".join(f"[ch {c}] " + " + ".join(ts) for c, ts in by_channel.items())
-        return f"{terms} = {fmt(step.total)}"
-
     def _update_check(self) -> None:
         ex = self._example
         s = self.settings()
@@ -495,42 +450,3 @@ class ConvSection(QWidget):
         else:
             self.check_label.note("The lecture plots this output without printing it; "
                                   "these are F.conv2d's numbers.")
-
-    # ------------------------------------------------------------------ stepping
-    def go_to_step(self, index: int) -> None:
-        n = self._spatial_count()
-        if n == 0:
-            return
-        self._step = max(0, min(index, n - 1))
-        self._show_step()
-
-    def current_step(self) -> convlab.Step | None:
-        if self._result is None:
-            return None
-        o = min(self.out_view_spin.value(), self._w.shape[0] - 1)
-        return convlab.step_at(self._result, o * self._spatial_count() + self._step)
-
-    def _on_play_toggled(self, on: bool) -> None:
-        if on:
-            if self._step >= self._spatial_count() - 1:
-                self.go_to_step(0)
-            self.play_button.setText("Pause")
-            self._timer.start()
-        else:
-            self._stop_playing()
-
-    def _on_play_tick(self) -> None:
-        if self._step >= self._spatial_count() - 1:
-            self._stop_playing()
-            return
-        self.go_to_step(self._step + 1)
-
-    def _stop_playing(self) -> None:
-        self._timer.stop()
-        if self.play_button.isChecked():
-            self.play_button.setChecked(False)
-        self.play_button.setText("Play")
-
-    def hideEvent(self, event) -> None:
-        self._stop_playing()
-        super().hideEvent(event)

@@ -74,7 +74,7 @@ class PhotoSection(QWidget):
         self.size_spin.setSingleStep(2)
         self.size_spin.setValue(5)
         self.flip_check = QCheckBox("True convolution (flip the kernel)")
-        self.kernel_grid = HeatmapGrid(cell_width=44, cell_height=24, digits=3)
+        self.kernel_grid = HeatmapGrid(cell_width=44, cell_height=24, digits=2)
         self.kernel_note = QLabel()
         self.kernel_note.setWordWrap(True)
         self.kernel_view = HeatmapView(cmap="coolwarm", show_colorbar=True)
@@ -275,12 +275,23 @@ class PhotoSection(QWidget):
         self.kernel_grid.setVisible(small)
         if small:
             self.kernel_grid.set_values(k)
+            self._fit_kernel_columns()
         else:
             note += f" {k.shape[0]}×{k.shape[1]} is too big to edit here: shown as a heat map."
         self.kernel_note.setText(f"{k.shape[0]}×{k.shape[1]} kernel, sum {k.sum():.3g}. {note}")
         lim = float(np.max(np.abs(k))) or 1.0
         self.kernel_view.set_data(k, levels=(-lim, lim), title="kernel (blue < 0 < red)",
                                   annotate=max(k.shape) <= 7)
+
+    def _fit_kernel_columns(self) -> None:
+        """Columns as wide as the widest number, so a Gaussian's 0.037 reads whole, not as "0.0…"."""
+        grid = self.kernel_grid
+        metrics = grid.fontMetrics()
+        texts = [grid.cell_text(r, c) for r in range(grid.rowCount()) for c in range(grid.columnCount())]
+        width = max([metrics.horizontalAdvance(t) for t in texts] + [24]) + 12
+        for c in range(grid.columnCount()):
+            grid.horizontalHeader().resizeSection(c, width)
+        grid.updateGeometry()
 
     # ------------------------------------------------------------------ filtering
     def _schedule_filter(self) -> None:

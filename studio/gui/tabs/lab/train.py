@@ -15,14 +15,39 @@ import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+                               QHeaderView, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy,
+                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.core.lab import train as ct
 from studio.gui.tabs.lab.common import ERROR_COLOUR, OK_COLOUR, MessageLine, make_plot, mono_font, row
 from studio.gui.concurrency.tasks import Task, run_task
 
 MAX_STEPS = 200
+
+
+def code_view(label: QLabel) -> QScrollArea:
+    """A code listing that scrolls sideways instead of widening the window: its longest line,
+    in a desktop font, would otherwise push the Lab past a 1280-pixel screen."""
+    area = QScrollArea()
+    area.setWidget(label)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    area.setMinimumWidth(120)
+    return area
+
+
+def caption(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #555555;")
+    return label
+
+
+def fit_height(area: QScrollArea) -> None:
+    """As tall as the listing, plus room for the sideways scroll bar."""
+    area.setFixedHeight(area.widget().sizeHint().height() + area.horizontalScrollBar().sizeHint().height() + 2)
 
 
 class TrainSection(QWidget):
@@ -79,13 +104,16 @@ class TrainSection(QWidget):
         self.info_label.setWordWrap(True)
         self.info_label.setStyleSheet("color: #555555;")
 
-        left = QGroupBox("Seed 004 (lines 322-410): CIFAR10Model, one batch of 3")
+        # Short box titles, the rest wrapped inside: a group box is at least as wide as its title.
+        left = QGroupBox("Seed 004: one batch of 3")
         ll = QVBoxLayout(left)
+        ll.addWidget(caption("Lines 322-410: CIFAR10Model trained on one batch of three images."))
         # Two rows and the seed above the code (not beside it): side by side, this section asked for
         # 1,145 px and pushed the whole Lab wider than a 1280-pixel screen leaves for it.
         ll.addLayout(row("seed", self.seed_spin, "steps", self.steps_spin, "lr", self.lr_spin))
         ll.addLayout(row(self.opt_combo, self.lecture_button))
-        ll.addWidget(self.code_label)
+        self.code_area = code_view(self.code_label)
+        ll.addWidget(self.code_area)
         ll.addWidget(self.table, 1)
         ll.addWidget(self.status_label)
         ll.addWidget(self.check_label)
@@ -120,10 +148,13 @@ class TrainSection(QWidget):
         self.fwd_output.setFont(mono_font(-1.5))
         self.fwd_output.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.fwd_message = MessageLine()
-        fwd_box = QGroupBox("Seed 002 (lines 626-675): PytorchCNN forward and backward")
+        fwd_box = QGroupBox("Seed 002: forward and backward")
         fl = QVBoxLayout(fwd_box)
+        fl.addWidget(caption("Lines 626-675: one forward and backward pass of PytorchCNN."))
         fl.addLayout(row("seed", self.fwd_seed_spin))
-        fl.addWidget(self.fwd_code_label)
+        self.fwd_code_area = code_view(self.fwd_code_label)
+        fit_height(self.fwd_code_area)
+        fl.addWidget(self.fwd_code_area)
         fl.addWidget(self.fwd_summary)
         prints_label = QLabel("What its print() calls write (the notebook's saved copy shows no outputs):")
         prints_label.setWordWrap(True)
@@ -181,6 +212,7 @@ class TrainSection(QWidget):
         self.code_label.setText(ct.SEED004_CODE.replace("torch.manual_seed(42)",
                                                         f"torch.manual_seed({self.seed_spin.value()})").format(
             opt=self.opt_combo.currentText(), lr=self.lr_spin.value(), steps=self.steps_spin.value()))
+        fit_height(self.code_area)
 
     def run_loop(self) -> None:
         self._show_code()

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
 
-import numpy as np
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
-from studio.core.errors import ImageDecodeError
+from studio.core.inspect import pipeline
+from studio.core.inspect.pipeline import AttackOutcome, perturbation_picture  # noqa: F401 - re-exported
 from studio.gui.tabs.predict.detail import _ViewsRow
 from studio.gui.tabs.predict.views import ImageView
 from studio.gui.widgets.bar_chart import BarChart, format_probability
@@ -30,61 +29,6 @@ MAX_EPS = 0.3            # LeNet on MNIST needs about 0.1-0.2 (784 pixels); Imag
 SLIDER_STEPS = 1000      # the slider is quadratic in eps: fine steps near 0.005, still reaching MAX_EPS
 MAX_STEPS = 100
 NO_TARGET = "none: away from the answer"
-# Diverging map for single-channel perturbations: blue darker, white unchanged, red brighter.
-_BLUE, _WHITE, _RED = (np.array(c, np.float32) for c in ((33, 102, 172), (247, 247, 247), (178, 24, 43)))
-
-
-@dataclass
-class AttackOutcome:
-    """What the worker hands the panel: plain numpy pictures and the core's result."""
-
-    index: int                       # the input's index in the tab's list
-    network: np.ndarray | None = None        # what the network sees, uint8
-    perturbation: np.ndarray | None = None   # the change, magnified, uint8 RGB
-    adversarial: np.ndarray | None = None    # the attacked input as the network sees it, uint8
-    magnification: float = 0.0       # perturbation shown = 0.5 + change * magnification (grey/colour scale)
-    result: object = None            # studio.core.inspect.adversarial.AdversarialResult
-    error: str = ""
-
-
-# ---------------------------------------------------------------- work (no Qt: runs in a worker thread)
-
-def attack_item(loaded, item, settings, index: int, eps: float, steps: int, target: int | None) -> AttackOutcome:
-    """Decode and prepare `item` exactly as the Predict tab does, then attack it."""
-    from studio.core.pixels import denormalize
-    from studio.core.inspect.adversarial import fgsm
-    from studio.gui.tabs.predict.work import _prepare, decode
-
-    try:
-        image = decode(item)
-    except ImageDecodeError as exc:
-        return AttackOutcome(index=index, error=str(exc))
-    prepared = _prepare(loaded, image, item, settings)
-    result = fgsm(loaded.model, prepared.tensor, target, eps, mean=loaded.mean, std=loaded.std, steps=steps,
-                  classes=loaded.classes, k=settings.k)
-    shown = denormalize(result.adversarial.detach().cpu(), loaded.mean, loaded.std)[0]
-    picture, magnification = perturbation_picture(result.perturbation)
-    return AttackOutcome(index=index, network=prepared.display, perturbation=picture,
-                         adversarial=shown[..., 0] if shown.shape[-1] == 1 else shown,
-                         magnification=magnification, result=result)
-
-
-def perturbation_picture(delta: np.ndarray) -> tuple[np.ndarray, float]:
-    """(H, W, C) change in pixel units -> uint8 RGB scaled to its own range, and the magnification.
-
-    The largest |change| maps to full strength: one channel through a diverging map (red:
-    brighter, blue: darker, white: unchanged), three channels as 0.5 + change * magnification
-    (mid-grey: unchanged). magnification = 0.5 / max|change| (x100 for seed 001's 0.005).
-    """
-    peak = float(np.abs(delta).max(initial=0.0))
-    magnification = 0.5 / peak if peak > 0 else 0.0
-    scaled = np.clip(delta * magnification, -0.5, 0.5)        # -0.5 .. 0.5
-    if delta.shape[-1] == 1:
-        t = scaled[..., 0:1] * 2                                # -1 .. 1
-        rgb = np.where(t >= 0, _WHITE + t * (_RED - _WHITE), _WHITE - t * (_BLUE - _WHITE))
-    else:
-        rgb = (scaled[..., :3] + 0.5) * 255
-    return np.rint(rgb).clip(0, 255).astype(np.uint8), magnification
 
 
 # ---------------------------------------------------------------- the panel
@@ -275,7 +219,7 @@ class AdversarialPanel(QWidget):
         item = tab.items[index]
         eps, steps, target = self.eps(), self.steps_spin.value(), self.target()
         self._pending = (item, loaded)
-        tab._jobs.submit(lambda stop: attack_item(loaded, item, settings, index, eps, steps, target),
+        tab._jobs.submit(lambda stop: pipeline.attack_item(loaded, item, settings, index, eps, steps, target),
                          self._attacked, self._failed, tag="attack", replace=True)
         self._watch.start()
         self._update_controls()
@@ -375,6 +319,13 @@ def detail_tabs(details: QWidget, adversarial: AdversarialPanel) -> QTabWidget:
     tabs = QTabWidget()
     tabs.setDocumentMode(True)
     tabs.addTab(details, "Explain")
-    tabs.addTab(adversarial, "Adversarial")
+    # Scrolled: after an attack the two ten-row charts need more height than a small screen has, and
+    # unscrolled they either raised the window's minimum height or had their last bars cut off.
+    scroll = QScrollArea()
+    scroll.setWidget(adversarial)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    tabs.addTab(scroll, "Adversarial")
     tabs.setTabToolTip(1, "Seed 001: a change of at most ε per pixel that flips the answer")
     return tabs

@@ -1,6 +1,6 @@
 """The Predict tab's explanation of one picture: original, network input, Grad-CAM, top-k.
 
-A view only: the tab hands it a Detail (studio.gui.tabs.predict.work) and listens to the
+A view only: the tab hands it a Detail (studio.core.inspect.pipeline) and listens to the
 person's choices (invert, centre); the saliency overlay is re-blended here when the opacity
 slider moves, without asking the network again.
 """

@@ -4,7 +4,8 @@ Inputs come from drops (on this tab, or on any tab: the main window forwards the
 state.filesDropped), the Open buttons, or the clipboard (Ctrl+V). Each becomes a row of the
 results table; the selected row is explained beside it: the original, exactly what the
 network receives, the Grad-CAM saliency over it, and the top-k probabilities. Decoding and
-inference run in the background (predict_jobs), on the tab's own copy of the model.
+inference run in the background (the tab's job queue) through studio.core.inspect.pipeline,
+the same functions `cnn-studio predict` calls, on the tab's own copy of the model.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
+from studio.core.inspect import pipeline
+from studio.core.inspect.pipeline import Detail, InputItem, ItemResult
+from studio.core.runs.loaded_model import private_copy
 from studio.core.runs.sources import load_source
 from studio.gui.concurrency.serial_queue import JobQueue
 from studio.gui.tabs.predict.model_picker import ModelPicker
 from studio.gui.tabs.predict.detail import DetailPanel
 from studio.gui.tabs.predict.adversarial import AdversarialPanel, detail_tabs
 from studio.gui.tabs.predict.views import ROW_ROLE, ResultsModel, sorting_proxy
-from studio.gui.tabs.predict.work import (Detail, InputItem, ItemResult, expand_paths, explain_item,
-                                          predict_items, private_copy, settings_for, write_csv)
 from studio.gui.concurrency.tasks import Task, run_task
 from studio.gui.widgets.drop_zone import DropZone, accepts_drag, paths_from_mime
 
@@ -157,7 +159,7 @@ class PredictTab(QWidget):
 
     def _model_loaded(self, loaded) -> None:
         self.model = loaded
-        self.settings = settings_for(loaded, centre=self.details.centre_box.isChecked())
+        self.settings = pipeline.settings_for(loaded, centre=self.details.centre_box.isChecked())
         self.picker.show_loaded(loaded)
         self._show_digit_controls()
         self._predict_all()
@@ -206,7 +208,7 @@ class PredictTab(QWidget):
         paths = [str(p) for p in paths]
         if not paths:
             return
-        task = run_task(lambda progress, stop: expand_paths(paths),
+        task = run_task(lambda progress, stop: pipeline.expand_paths(paths),
                         on_done=self._expanded, on_error=self._expand_failed)
         self._expanding.append(task)
         self._update_status()
@@ -320,7 +322,7 @@ class PredictTab(QWidget):
         for start in range(0, len(indices), CHUNK):
             chunk = indices[start:start + CHUNK]
             items = [self.items[i] for i in chunk]
-            self._jobs.submit(lambda stop, items=items: predict_items(model, items, settings, stop),
+            self._jobs.submit(lambda stop, items=items: pipeline.predict_items(model, items, settings, stop),
                               partial(self._predicted, chunk), self._job_failed, tag="predict")
         self._update_status()
 
@@ -380,7 +382,7 @@ class PredictTab(QWidget):
         if self.model is None or index >= len(self.items):
             return
         model, settings, item = self.model, self.settings, self.items[index]
-        self._jobs.submit(lambda stop: explain_item(model, item, settings), partial(self._explained, index),
+        self._jobs.submit(lambda stop: pipeline.explain_item(model, item, settings), partial(self._explained, index),
                           self._job_failed, tag="detail", front=True, replace=True)
 
     def _explained(self, index: int, detail: Detail) -> None:
@@ -426,7 +428,7 @@ class PredictTab(QWidget):
             result = self.results[index] or ItemResult(message="not predicted yet")
             rows.append((self.items[index].name, result))
         try:
-            write_csv(Path(path), rows)
+            pipeline.write_csv(Path(path), rows)
         except OSError as exc:
             self._update_status(f"Could not write {Path(path).name}: {exc.strerror or exc}")
             return

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from pathlib import PurePath
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QRect, QRectF, QSize, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -89,12 +90,21 @@ class ImageView(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(260, 300)
 
+    def caption_height(self) -> int:
+        """The caption's height when wrapped at the current width (at least two lines, so images line up)."""
+        if not self._caption:
+            return 0
+        metrics = self.fontMetrics()
+        wrapped = metrics.boundingRect(QRect(0, 0, max(40, self.width() - 8), 10_000),
+                                       int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap), self._caption)
+        return max(2 * metrics.height(), wrapped.height()) + 6
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt name
         painter = QPainter(self)
         palette = self.palette()
         line = self.fontMetrics().height()
         title_h = line + 6 if self._title else 0
-        caption_h = 2 * line + 6 if self._caption else 0
+        caption_h = self.caption_height()
         if self._image is None or self._image.isNull():
             self._draw_title(painter, 0, title_h)
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
@@ -139,7 +149,8 @@ class ResultsModel(QStandardItemModel):
         self.setHorizontalHeaderLabels(list(COLUMNS))
 
     def append(self, index: int, name: str) -> None:
-        file_item = QStandardItem(name)
+        # The file's own name: a whole folder's rows would otherwise all start (and be cut) alike.
+        file_item = QStandardItem(PurePath(name).name or name)
         file_item.setData(index, ROW_ROLE)
         file_item.setData(name.lower(), SORT_ROLE)
         file_item.setToolTip(name)

@@ -40,7 +40,9 @@ def tab(qtbot, run):
     return show_tab(qtbot, trained_state(run))
 
 
-def test_without_a_model_the_tab_says_what_to_do(qtbot):
+def test_without_a_model_the_tab_says_what_to_do(qtbot, monkeypatch):
+    monkeypatch.setattr("studio.gui.tabs.inspect.demo.demo_source", lambda: None)   # no demo bundled
+    monkeypatch.setattr("studio.gui.tabs.inspect.demo._loaded", {})
     tab = show_tab(qtbot, StudioState())
     assert tab.is_empty() and "Train a model, open a run, or import a checkpoint" in tab.empty_label.text()
 

@@ -30,7 +30,9 @@ def show_tab(qtbot, state):
     return tab
 
 
-def test_without_a_model_the_tab_says_what_to_do(qtbot):
+def test_without_a_model_the_tab_says_what_to_do(qtbot, monkeypatch):
+    monkeypatch.setattr("studio.gui.tabs.inspect.demo.demo_source", lambda: None)   # no demo bundled
+    monkeypatch.setattr("studio.gui.tabs.inspect.demo._loaded", {})
     tab = show_tab(qtbot, StudioState())
     assert tab.is_empty()
     assert "Train a model, open a run, or import a checkpoint" in tab.empty_label.text()
@@ -66,7 +68,11 @@ def test_hover_text_gives_index_and_values(qtbot, run):
 def test_epoch_slider_scrubs_through_kept_kernels(qtbot, run):
     state = trained_state(run)
     tab = show_tab(qtbot, state)
-    assert tab.epochs.epochs == [1, 2] and tab.epochs.selected() == 2 and not tab.epochs.isHidden()
+    assert tab.epochs.epochs == [0, 1, 2] and tab.epochs.selected() == 2 and not tab.epochs.isHidden()
+    tab.epochs.select(0)   # issue 13.12: the random initial weights, saved before training
+    initial = load_epoch_snapshot(state.run_dir, 0)["kernels"]["features.0"]
+    np.testing.assert_array_equal(tab.weights, initial)
+    assert "epoch 0" in tab.info.text() and "random initial weights" in tab.info.text()
     tab.epochs.select(1)
     first = load_epoch_snapshot(state.run_dir, 1)["kernels"]["features.0"]
     np.testing.assert_array_equal(tab.weights, first)
@@ -74,6 +80,22 @@ def test_epoch_slider_scrubs_through_kept_kernels(qtbot, run):
     tab.epochs.select(2)
     np.testing.assert_array_equal(tab.weights, get_kernels(state.model.model, "features.0"))
     assert not np.array_equal(first, tab.weights)   # training changed them
+
+
+def test_one_colour_scale_across_epochs(qtbot, run):
+    state = trained_state(run)
+    tab = show_tab(qtbot, state)
+    peak = max(float(np.abs(load_epoch_snapshot(state.run_dir, e)["kernels"]["features.0"]).max()) for e in (0, 1, 2))
+    tab.epochs.select(0)
+    own = float(np.abs(tab.weights).max())
+    assert tab.colorbar.value_range() == pytest.approx((-own, own))
+    assert not tab.fixed_scale.isHidden() and not tab.fixed_scale.isChecked()
+    assert f"±{own:.3g}" in tab.info.text()
+    tab.fixed_scale.setChecked(True)
+    assert f"over every epoch, ±{peak:.3g}" in tab.info.text()
+    assert tab.colorbar.value_range() == pytest.approx((-peak, peak))
+    tab.epochs.select(2)
+    assert tab.colorbar.value_range() == pytest.approx((-peak, peak))   # the same scale on every epoch
 
 
 def test_layers_missing_from_a_snapshot_fall_back_to_the_current_model(qtbot, run, tmp_path):
@@ -104,7 +126,7 @@ def test_new_epoch_refreshes_tiles_and_slider_follows(qtbot, run, tmp_path):
     try:
         state.set_model(newer)
         state.epochEnded.emit(None)
-        assert tab.epochs.epochs == [1, 2, 3] and tab.epochs.selected() == 3
+        assert tab.epochs.epochs == [0, 1, 2, 3] and tab.epochs.selected() == 3
         np.testing.assert_allclose(tab.weights, 2 * get_kernels(loaded.model, "features.0"))
     finally:
         (state.run_dir / "history" / "epoch_0003.npz").unlink()

@@ -9,7 +9,8 @@ from studio.core.config.train_config import TrainConfig
 from studio.core.models import build_model
 from studio.core.runs import LoadedModel
 from studio.gui.state import StudioState
-from studio.gui.tabs.inspect.model import COLUMNS, ModelTab, output_size_formula
+from studio.core.inspect.formulas import layer_size_text as output_size_formula
+from studio.gui.tabs.inspect.model import COLUMNS, ModelTab
 from studio.gui.concurrency.tasks import wait_for_all_tasks
 
 RF_COL = COLUMNS.index("Receptive field")
@@ -57,21 +58,28 @@ def test_lenet5_formula_is_seed_001_worked_example(qtbot):
     assert tab.table.item(row_of(tab, "classifier.0"), FORMULA_COL).text() == ""
 
 
-def test_settings_change_rebuilds_until_a_model_is_loaded(qtbot):
+def test_the_tab_follows_the_settings_and_then_an_opened_run(qtbot, tmp_path):
+    # issue 13.6: the architecture chosen in the settings shows at once, also after a model was loaded
     state = StudioState(TrainConfig(dataset="mnist-sample", model="lenet5"))
     tab = show_tab(qtbot, state)
     lenet_params = tab.summary.total_params
     state.set_config(TrainConfig(dataset="cifar10", model="cifar-cnn"))
     qtbot.waitUntil(lambda: not tab.busy and tab.summary.total_params == 5_852_170, timeout=30000)
 
+    run_dir = tmp_path / "20260101-000000-lenet5-mnist-sample"
+    state.set_run(run_dir)
     model = build_model("lenet5", (1, 28, 28), 10).eval()
     state.set_model(LoadedModel(model=model, model_name="lenet5", model_options={}, classes=list("0123456789"),
                                 input_shape=(1, 28, 28), mean=(0.5,), std=(0.5,), epoch=4))
     qtbot.waitUntil(lambda: not tab.busy and tab.summary.total_params == lenet_params, timeout=30000)
+    assert "epoch 4" in tab.subtitle.text() and f"run {run_dir.name}" in tab.subtitle.text()
+    assert not tab.shows_settings()
+    state.set_config(TrainConfig(dataset="cifar10", model="cifar-cnn"))   # chosen after the run was opened
+    qtbot.waitUntil(lambda: not tab.busy and tab.summary.total_params == 5_852_170, timeout=30000)
+    assert tab.shows_settings() and "chosen in the settings" in tab.subtitle.text()
+    state.set_config(TrainConfig(dataset="mnist-sample", model="lenet5", epochs=3))   # back to the run's model
+    qtbot.waitUntil(lambda: not tab.busy and tab.summary.total_params == lenet_params, timeout=30000)
     assert "epoch 4" in tab.subtitle.text()
-    state.set_config(TrainConfig(dataset="cifar10", model="cifar-cnn"))  # settings don't replace a loaded model
-    qtbot.wait(50)
-    assert not tab.busy and tab.summary.total_params == lenet_params
 
 
 def test_a_new_epoch_of_the_same_model_keeps_the_table(qtbot):

@@ -50,7 +50,7 @@ def test_photo_through_presets_and_pooling(photo, qtbot):
     assert photo.kernel_grid.isVisibleTo(photo) and photo.kernel_grid.cell_text(1, 0) == "-2"
     # seed 000: max pool 8/8
     assert photo.pooled().shape == (37, 56)
-    assert "⌊(300 − 8)/8⌋ + 1 = 37" in photo.pool_label.text()
+    assert "H_out = ⌊(300 − 8 + 2·0)/8⌋ + 1 = 37" in photo.pool_label.text()   # the Model tab's formula
     assert np.array_equal(photo.pooled(), F.max_pool2d(torch.from_numpy(expected)[None, None], 8, 8)[0, 0].numpy())
     photo.pool_kind.setCurrentIndex(1)
     photo.pool_k.setValue(4)
@@ -60,6 +60,23 @@ def test_photo_through_presets_and_pooling(photo, qtbot):
     photo.pool_s.setValue(64)
     photo.pool_k.setValue(400)
     assert "does not fit" in photo.pool_label.text()
+
+
+def test_kernel_numbers_are_readable_whole(photo, qtbot):
+    # issue 13.12: a Gaussian's small weights showed as "0.00…", cut by their cells
+    qtbot.waitUntil(lambda: not photo.is_busy(), timeout=20000)
+    grid = photo.kernel_grid
+    font = grid.font()
+    font.setPointSizeF(11)          # a desktop's font: offscreen ones are smaller and hide the problem
+    grid.setFont(font)
+    photo.preset_combo.setCurrentIndex(photo.preset_combo.findData("gaussian"))
+    assert grid.rowCount() >= 3
+    metrics = grid.fontMetrics()
+    for r in range(grid.rowCount()):
+        for c in range(grid.columnCount()):
+            text = grid.cell_text(r, c)
+            assert float(text) == pytest.approx(photo.kernel()[r, c], rel=0.05, abs=5e-4)
+            assert metrics.horizontalAdvance(text) + 6 <= grid.columnWidth(c), (text, grid.columnWidth(c))
 
 
 def test_big_log_kernel_runs_off_the_gui_thread(photo, qtbot):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTabWidget
 
 from studio.core.data import load_dataset
 from studio.gui.state import StudioState
@@ -48,7 +50,9 @@ def attacked(qtbot, tab: PredictTab) -> AdversarialPanel:
 
 def test_panel_sits_beside_the_explanation_with_seed_001_defaults(tab):
     panel = tab.adversarial
-    tabs = panel.parentWidget().parentWidget()
+    tabs = panel.parentWidget()
+    while not isinstance(tabs, QTabWidget):   # the panel scrolls inside its tab
+        tabs = tabs.parentWidget()
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["Explain", "Adversarial"]
     assert panel.eps() == pytest.approx(DEFAULT_EPS) and panel.steps_spin.value() == 1
     assert panel.target_combo.itemText(0) == NO_TARGET
@@ -68,6 +72,7 @@ def test_slider_and_spin_box_agree(tab):
 
 
 def test_seed_001_budget_holds_on_lenet_then_a_larger_one_flips(qtbot, tab):
+    tab.resize(1000, 640)
     panel = attacked(qtbot, tab)
     result = panel.outcome.result
     assert result.max_abs_change <= DEFAULT_EPS + 1e-6 and not result.flipped
@@ -85,6 +90,21 @@ def test_seed_001_budget_holds_on_lenet_then_a_larger_one_flips(qtbot, tab):
         assert view.has_image() and (view.image().width(), view.image().height()) == (28, 28)
     assert "×2.5" in panel.perturbation_view.caption()
     assert panel.adversarial_view.caption().startswith(f"after: {result.after[0][0]}")
+    # issue 13.12: all ten bars and the whole caption are on screen, in a window that stays small
+    tabs = panel.parentWidget()
+    while not isinstance(tabs, QTabWidget):
+        tabs = tabs.parentWidget()
+    tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: panel.isVisible(), timeout=WAIT_MS)
+    assert len(panel.after_chart.items()) == 10
+    assert panel.after_chart.height() >= panel.after_chart.minimumSizeHint().height()
+    # attacking no longer makes the window taller: the panel scrolls, the explanation sets the height
+    assert tabs.minimumSizeHint().height() <= tab.details.minimumSizeHint().height() + tabs.tabBar().height() + 12
+    view = panel.adversarial_view
+    view.resize(150, view.height())
+    wrapped = view.fontMetrics().boundingRect(0, 0, 142, 10_000, int(Qt.TextFlag.TextWordWrap), view.caption())
+    assert wrapped.height() > 2 * view.fontMetrics().height()     # three lines at this width …
+    assert view.caption_height() >= wrapped.height()              # … and room for all three
     # The tab's own explanation is untouched by the attack.
     assert tab.detail.topk[0][0] == "7" and tab.details.chart.items()[0][0] == "7"
 
