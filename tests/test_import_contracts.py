@@ -15,6 +15,6 @@ def test_every_import_contract_is_kept():
     # This checkout's studio/, whatever is installed; no cache written into the checkout.
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-c", LINT_IMPORTS, "--no-cache"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert " broken" in done.stdout and "0 broken" in done.stdout
