@@ -53,6 +53,7 @@ def test_bad_usage_exits_2(capsys):
     assert info.value.code == 2
 
 
+@pytest.mark.slow
 def test_train_then_eval_then_predict(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "train", "--epochs", "1", "--batch-size", "128", "--json",
                            "--runs-dir", str(tmp_path))
@@ -74,6 +75,7 @@ def test_train_then_eval_then_predict(capsys, tmp_path):
     assert "junk.png" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_seed_001_style_epoch_lines_as_a_real_process(tmp_path):
     done = subprocess.run([sys.executable, "-m", "studio", "train", "--epochs", "1", "--batch-size", "256",
                            "--runs-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -70,6 +70,7 @@ def test_eval_of_a_plain_state_dict_asks_for_the_dataset(tmp_path, capsys):
     assert main(["eval", str(path), "--model", "lenet5", "--dataset", "mnist-sample", "--json"]) == 0
 
 
+@pytest.mark.slow
 def test_seed_001_training_accuracy_is_a_full_eval_pass_over_the_train_split(tmp_path):
     from studio.core.engine import EpochEnd
     from studio.core.engine.evaluate import evaluate

@@ -17,6 +17,7 @@ def tiny_config(**overrides):
     return TrainConfig(**base)
 
 
+@pytest.mark.slow
 def test_one_epoch_writes_the_run_folder_and_fires_events(tmp_path):
     events = []
     trainer = Trainer(tiny_config(), callbacks=[events.append], runs_dir=tmp_path)
@@ -40,6 +41,7 @@ def test_one_epoch_writes_the_run_folder_and_fires_events(tmp_path):
     assert "features.0" in snapshot["kernels"] or len(snapshot["kernels"]) >= 1
 
 
+@pytest.mark.slow
 def test_checkpoint_round_trip_predicts_the_same(tmp_path):
     trainer = Trainer(tiny_config(), runs_dir=tmp_path)
     trainer.fit()
@@ -54,6 +56,7 @@ def test_checkpoint_round_trip_predicts_the_same(tmp_path):
     assert raw["epoch"] == 1 and raw["optimizer"] is not None
 
 
+@pytest.mark.slow
 def test_seeded_cpu_runs_are_reproducible(tmp_path):
     losses = []
     for i in range(2):
@@ -64,6 +67,7 @@ def test_seeded_cpu_runs_are_reproducible(tmp_path):
     assert losses[0] == losses[1]
 
 
+@pytest.mark.slow
 def test_stop_halfway_then_resume_continues_the_metrics(tmp_path):
     def stop_at_batch_5_of_epoch_2(event):
         if isinstance(event, BatchEnd) and event.epoch == 2 and event.batch == 5:
@@ -83,6 +87,7 @@ def test_stop_halfway_then_resume_continues_the_metrics(tmp_path):
     assert steps == list(range(1, 3 * 36 + 1))  # the half epoch before the stop was replaced, not repeated
 
 
+@pytest.mark.slow
 def test_a_nan_loss_stops_the_run_with_a_reason(tmp_path):
     trainer = Trainer(tiny_config(), runs_dir=tmp_path)
     trainer.prepare()
@@ -93,22 +98,34 @@ def test_a_nan_loss_stops_the_run_with_a_reason(tmp_path):
     assert runs.read_status(trainer.run_dir)["status"] == "failed"
 
 
+@pytest.mark.slow
 def test_pause_blocks_between_batches_until_unpaused(tmp_path):
+    """Paused from inside the first BatchEnd (the training thread), so the pause is in force before the
+    second batch whatever the preparation took; the loop must then hold until unpaused."""
     import threading
-    import time
 
-    seen = []
-    trainer = Trainer(tiny_config(), callbacks=[seen.append], runs_dir=tmp_path)
-    trainer.pause()
+    seen, first_batch = [], threading.Event()
+
+    def on_event(event):
+        seen.append(event)
+        if isinstance(event, BatchEnd) and not first_batch.is_set():
+            trainer.pause()
+            first_batch.set()
+
+    trainer = Trainer(tiny_config(), callbacks=[on_event], runs_dir=tmp_path)
     thread = threading.Thread(target=trainer.fit)
     thread.start()
-    time.sleep(1.5)
-    assert not any(isinstance(e, BatchEnd) for e in seen)
+    assert first_batch.wait(timeout=120)
+    thread.join(timeout=1.0)                  # the loop had a whole second to run on, and must not have
+    assert thread.is_alive() and trainer.paused
+    assert [e.step for e in seen if isinstance(e, BatchEnd)] == [1] and trainer.step == 1
     trainer.unpause()
     thread.join(timeout=120)
     assert isinstance(seen[-1], FitEnd) and seen[-1].status == "done"
+    assert sum(isinstance(e, BatchEnd) for e in seen) == seen[0].batches_per_epoch
 
 
+@pytest.mark.slow
 def test_schedules_and_optimisers_run(tmp_path):
     for optimizer, schedule in [("sgd", "onecycle"), ("adamw", "cosine"), ("rmsprop", "step")]:
         cfg = tiny_config(optimizer=optimizer, schedule=schedule, lr=1e-3, label_smoothing=0.1, weight_decay=1e-4)
@@ -127,6 +144,7 @@ def test_bad_settings_are_refused_with_a_message():
         Trainer(tiny_config(lr=-1))
 
 
+@pytest.mark.slow
 def test_seed_code_with_view_trains_although_channels_last_breaks_it(tmp_path):
     # lecture-cnn keeps seed 003's out.view(n, -1), which fails on channels_last tensors.
     def stop_soon(event):

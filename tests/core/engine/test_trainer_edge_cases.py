@@ -34,6 +34,7 @@ def _resume(run_dir, epochs):
     return trainer.fit(), lrs
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Detected call of")
 def test_resuming_a_onecycle_run_for_more_epochs_replans_the_cycle(tmp_path):
     run = _finished_run(tmp_path, schedule="onecycle")
@@ -48,6 +49,7 @@ def test_resuming_a_onecycle_run_for_more_epochs_replans_the_cycle(tmp_path):
     assert lrs == pytest.approx(expected[4:])   # a batch reports the LR after its step: batches 4..9 of 9
 
 
+@pytest.mark.slow
 def test_resuming_a_cosine_run_for_more_epochs_does_not_train_at_lr_zero(tmp_path):
     run = _finished_run(tmp_path, schedule="cosine")
     end, lrs = _resume(run, 3)
@@ -56,6 +58,7 @@ def test_resuming_a_cosine_run_for_more_epochs_does_not_train_at_lr_zero(tmp_pat
     assert lrs[-1] == pytest.approx(2e-3 * (1 + math.cos(2 * math.pi / 3)) / 2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", [b"garbage", "foreign", "missing"])
 def test_a_damaged_last_checkpoint_fails_the_resume_clearly_and_keeps_the_run(tmp_path, damage):
     run = _finished_run(tmp_path)
@@ -73,6 +76,7 @@ def test_a_damaged_last_checkpoint_fails_the_resume_clearly_and_keeps_the_run(tm
     assert json.loads((run / "status.json").read_text()) == before
 
 
+@pytest.mark.slow
 def test_a_damaged_run_config_is_a_run_error(tmp_path):
     run = _finished_run(tmp_path)
     (run / "config.json").write_text('{"epochs": "many", "lr": null, "augment": 5}')
@@ -109,6 +113,7 @@ def test_a_configurable_cnn_whose_map_vanishes_on_28px_is_a_model_error(tmp_path
         build_model("configurable-cnn", (1, 28, 28), 10, options)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, batch", [("lenet5", 32), ("lecture-cnn", 32), ("cifar-cnn", 32),
                                           ("configurable-cnn", 32), ("cifar10-model", 32), ("alexnet", 4)])
 def test_each_lecture_model_trains_three_batches_on_gray_digits(tmp_path, model, batch):
@@ -131,6 +136,7 @@ def test_pretrained_lecture_model_is_refused_in_words(tmp_path):
     assert end.status == "failed" and "no pretrained weights" in end.reason
 
 
+@pytest.mark.slow
 def test_checkpoint_fields_survive_json_free_types(tmp_path):
     run = _finished_run(tmp_path)
     loaded = runs.load_checkpoint(run / "checkpoints" / "last.pt")
@@ -152,6 +158,7 @@ def test_cuda_without_a_gpu_fails_fast_in_words(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_a_folder_dataset_reports_the_files_it_skipped(tmp_path):
     from PIL import Image
 
@@ -167,11 +174,13 @@ def test_a_folder_dataset_reports_the_files_it_skipped(tmp_path):
     assert starts[0].skipped and starts[0].skipped[0][0].endswith("broken.png")
 
 
+@pytest.mark.slow
 def test_early_stopping_stops_when_the_test_loss_stalls(tmp_path):
     end = Trainer(small(epochs=5, lr=1e-12, schedule="none", early_stop_patience=1), runs_dir=tmp_path).fit()
     assert end.status == "done" and end.epochs_done == 2 and "early stopping" in end.reason
 
 
+@pytest.mark.slow
 def test_extreme_augmentation_label_smoothing_and_a_batch_larger_than_the_data(tmp_path):
     extreme = AugmentConfig(hflip=True, crop_padding=256, rotation=180, scale=0.999, translate=0.999,
                             color_jitter=1.0, noise_std=100.0)
@@ -180,6 +189,7 @@ def test_extreme_augmentation_label_smoothing_and_a_batch_larger_than_the_data(t
     assert end.status == "done" or "diverged" in end.reason   # noise can blow the loss up: a stop in words
 
 
+@pytest.mark.slow
 def test_a_folder_with_two_images_per_class_trains(tmp_path):
     from PIL import Image
 

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import sys
 
-import pytest
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QWidget
 
 N_SIGNALS = 100_000
 N_REPAINTS = 1_000
-
-
-pytestmark = pytest.mark.usefixtures("no_thread_left")
 
 
 class Emitter(QObject):

@@ -16,7 +16,7 @@ from studio.core.config.train_config import TrainConfig
 from studio.gui.concurrency.training import BatchBuffer, TrainingRunner
 
 
-pytestmark = pytest.mark.usefixtures("no_thread_left")
+pytestmark = pytest.mark.slow  # each test but the first trains a real (tiny) model in a thread
 
 
 class Recorder(QObject):

@@ -13,9 +13,6 @@ from studio.gui.state import StudioState
 from studio.gui.tabs.data import PREVIEW_COUNT, SAMPLE_COLUMNS, SAMPLE_ROWS, DataTab
 
 
-pytestmark = pytest.mark.usefixtures("no_thread_left")
-
-
 @pytest.fixture(scope="module")
 def mnist():
     from studio.core.data import load_dataset

@@ -20,9 +20,6 @@ from studio.gui.window.main_window import MainWindow, open_settings
 from studio.gui.widgets import error_dialog
 
 
-pytestmark = pytest.mark.usefixtures("no_thread_left")
-
-
 @pytest.fixture(autouse=True)
 def close_error_dialogs():
     yield
@@ -143,6 +140,7 @@ def test_menus_and_shortcuts(window):
 
 # ------------------------------------------------------------------ training from the window
 
+@pytest.mark.slow
 def test_click_train_one_epoch(qtbot, window):
     received = []
     window.state.epochEnded.connect(received.append)
@@ -177,6 +175,7 @@ def test_click_train_one_epoch(qtbot, window):
     assert run_dir in window.runs_panel.run_paths()
 
 
+@pytest.mark.slow
 def test_stop_halfway_then_resume(qtbot):
     window = make_window(qtbot, epochs=3, batch_size=128)
     window.start_training()
@@ -202,6 +201,7 @@ def test_stop_halfway_then_resume(qtbot):
     close_window(qtbot, window)
 
 
+@pytest.mark.slow
 def test_pause_and_resume_buttons(qtbot):
     window = make_window(qtbot, epochs=2, batch_size=32)
     window.start_training()
@@ -218,6 +218,7 @@ def test_pause_and_resume_buttons(qtbot):
     close_window(qtbot, window)
 
 
+@pytest.mark.slow
 def test_close_mid_run_stops_saves_and_leaves_no_thread(qtbot, no_thread_left):
     window = make_window(qtbot, epochs=20, batch_size=32)
     asked = []
@@ -235,6 +236,7 @@ def test_close_mid_run_stops_saves_and_leaves_no_thread(qtbot, no_thread_left):
     assert json.loads((run_dir / "status.json").read_text())["status"] == "stopped"
 
 
+@pytest.mark.slow
 def test_close_mid_run_can_be_cancelled(qtbot):
     window = make_window(qtbot, epochs=20, batch_size=32)
     window.confirm = lambda *args: False
@@ -331,6 +333,7 @@ def _train(qtbot, window, epochs=1) -> Path:
     return window.state.run_dir
 
 
+@pytest.mark.slow
 def test_a_past_run_looks_exactly_as_it_did_live(qtbot, window):
     run_dir = _train(qtbot, window, epochs=2)
     tab = window.training_tab
@@ -349,6 +352,7 @@ def test_a_past_run_looks_exactly_as_it_did_live(qtbot, window):
     qtbot.waitUntil(lambda: window.state.model is not None, timeout=30_000)
 
 
+@pytest.mark.slow
 def test_compare_two_runs_on_the_same_axes(qtbot, window):
     first = _train(qtbot, window)
     window.settings_panel.lr_spin.setValue(0.01)
@@ -367,6 +371,7 @@ def test_compare_two_runs_on_the_same_axes(qtbot, window):
     assert any(default_lr in label for label in labels) and any("lr 0.01," in label for label in labels)
 
 
+@pytest.mark.slow
 def test_export_plots_and_metrics(qtbot, window, tmp_path):
     _train(qtbot, window)
     png = window.export_plot("accuracy", tmp_path / "acc.png")
@@ -379,6 +384,7 @@ def test_export_plots_and_metrics(qtbot, window, tmp_path):
     assert len(rows) == 1 and rows[0]["epoch"] == "1" and 0 <= float(rows[0]["test_acc"]) <= 1
 
 
+@pytest.mark.slow
 def test_rename_delete_reveal_from_the_runs_list(qtbot, window):
     run_dir = _train(qtbot, window)
     panel = window.runs_panel

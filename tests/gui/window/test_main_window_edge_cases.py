@@ -5,6 +5,7 @@ These build the window without showing it (so torch is not loaded) and stay fast
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QWidget
 
@@ -112,6 +113,7 @@ def test_run_names_keep_both_ends_when_elided(qtbot):
     assert window.runs_panel.tree.textElideMode() == Qt.TextElideMode.ElideMiddle
 
 
+@pytest.mark.slow
 def test_renaming_the_run_on_view_renames_it_everywhere(qtbot):
     """The title and the progress line kept the old folder name after Rename… in the Runs list."""
     window = MainWindow()
