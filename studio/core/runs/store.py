@@ -30,7 +30,9 @@ def new_run_dir(runs_dir: Path, config: dict) -> Path:
     """
     stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
     model = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(config.get("model", "model")))[:32].strip("-.") or "model"
-    dataset = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(config.get("dataset", "data")).split(":")[-1].rstrip("/\\"))
+    source = str(config.get("dataset", "data")).split(":", 1)[-1].rstrip("/\\")
+    source = re.split(r"[/\\]", source)[-1]   # a folder dataset: the folder's own name
+    dataset = re.sub(r"[^A-Za-z0-9_.-]+", "-", source)
     dataset = dataset[-24:].strip("-.") or "data"
     base = f"{model}-{dataset}-{stamp}"
     path = Path(runs_dir) / base
