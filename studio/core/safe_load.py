@@ -42,7 +42,8 @@ def read_checkpoint(path: Path) -> dict:
 
 def _check_finite(path: Path, data: dict) -> None:
     """Refuse weights holding NaN or Inf: predictions from them are "nan %", an evaluation a coin toss."""
-    for name, tensor in _floating_tensors(data):
+    ordered = dict(sorted(data.items(), key=lambda item: item[0] != "state_dict"))  # name the studio's own key
+    for name, tensor in _floating_tensors(ordered):
         finite = torch.isfinite(tensor)
         if not bool(finite.all()):
             nan = int(torch.isnan(tensor).sum())
