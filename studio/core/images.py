@@ -55,6 +55,9 @@ _MODES = (None, "RGB", "L")
 # of file; real flat images reach about 250. A file claiming more is a damaged or forged header
 # (a 1.4 KB file "being" 7071x4096), whose missing data the decoder would fill with grey.
 JPEG_MAX_PIXELS_PER_BYTE = 512
+# GIF's LZW codes are at most 12 bits and each stands for at most 4096 pixels: under 2,731 pixels
+# a byte even for a blank frame. The fuzzer found 3 KB GIFs "being" 7071x4096 (4 s to predict).
+GIF_MAX_PIXELS_PER_BYTE = 4096
 # libjpeg fills the blocks a cut or damaged file lacks with mid-grey; past this share of the
 # image's rows, the picture is mostly missing, not a picture with a grey border.
 MISSING_ROWS_LIMIT = 0.5
@@ -159,7 +162,7 @@ def _load(stream, label: str, path: str | None, max_pixels: int, min_side: int |
         raise ImageDecodeError(
             f"{label} is {width}x{height} pixels, more than the limit of {max_pixels:,} "
             "(a possible decompression bomb).", "too-large", path)
-    _check_jpeg_density(image, stream, label, path)
+    _check_density(image, stream, label, path)
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Someone switched this on globally; a half-decoded image must still be refused.
         raise ImageDecodeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on; refusing to decode "
@@ -181,16 +184,18 @@ def _file_size(stream) -> int:
     return size
 
 
-def _check_jpeg_density(image: Image.Image, stream, label: str, path: str | None) -> None:
-    """Refuse, before decoding, a JPEG whose file is too small to hold the pixels its header claims."""
-    if image.format not in ("JPEG", "MPO"):
+def _check_density(image: Image.Image, stream, label: str, path: str | None) -> None:
+    """Refuse, before decoding, a JPEG or GIF whose file is too small to hold the pixels its header claims."""
+    limit = {"JPEG": JPEG_MAX_PIXELS_PER_BYTE, "MPO": JPEG_MAX_PIXELS_PER_BYTE,
+             "GIF": GIF_MAX_PIXELS_PER_BYTE}.get(image.format)
+    if limit is None:
         return
     width, height = image.size
     size = _file_size(stream)
-    if width * height > size * JPEG_MAX_PIXELS_PER_BYTE:
+    if width * height > size * limit:
         raise ImageDecodeError(
-            f"{label} is damaged: its header claims {width}x{height} pixels, which a {size:,}-byte JPEG cannot "
-            "hold (most of the image data is missing).", "truncated", path)
+            f"{label} is damaged: its header claims {width}x{height} pixels, which a {size:,}-byte "
+            f"{image.format} file cannot hold (most of the image data is missing).", "truncated", path)
 
 
 def _check_jpeg_filled(image: Image.Image, width: int, height: int, stream, label: str, path: str | None) -> None:

@@ -24,7 +24,7 @@ from studio.core import normalization, runs
 from studio.core.config.train_config import TrainConfig
 from studio.core.engine.devices import cpu_threads, resolve_device
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
-from studio.core.engine.epoch_end import write_epoch_end
+from studio.core.engine.epoch_end import killed_before_first_checkpoint, reconcile_best, write_epoch_end
 from studio.core.engine.guards import LossWatch, out_of_memory_message
 from studio.core.errors import CheckpointError, RunError, StudioError
 from studio.core.paths import runs_dir as default_runs_dir
@@ -158,6 +158,8 @@ class Trainer:
         """Model, optimiser, schedule and counters from the run's last checkpoint."""
         path = self.run_dir / "checkpoints" / "last.pt"
         if not path.exists() and not path.is_symlink():
+            if killed_before_first_checkpoint(self.run_dir):
+                return   # nothing to restore: the resume starts over, its fit_start drops the orphan records
             raise RunError(f"{self.run_dir.name} has no checkpoint to resume from (no epoch finished).")
         try:
             data = runs.read_checkpoint(path)  # says what is wrong with a folder, a FIFO, a link to a device
@@ -179,6 +181,7 @@ class Trainer:
         metrics = data.get("metrics")
         best = metrics.get("best_test_acc", 0.0) if isinstance(metrics, dict) else 0.0
         self._resumed_record = metrics.get("epoch_record") if isinstance(metrics, dict) else None
+        self._resumed_checkpoint = {"epoch": data.get("epoch"), "metrics": metrics}
         self.best_test_acc = float(best) if isinstance(best, (int, float)) and math.isfinite(best) else 0.0
 
     def _restore_scheduler(self, state) -> None:
@@ -215,8 +218,9 @@ class Trainer:
         if self.run_dir is None:
             self.run_dir = runs.new_run_dir(default_runs_dir(self.runs_dir), self.config.to_dict())
             self._lock_run()
-        elif self.resume:
+        elif self.resume:   # what a crash between the epoch-end writes left (epoch_end.py)
             runs.restore_missing_epoch_record(self.run_dir, self._resumed_record)
+            reconcile_best(self.run_dir, getattr(self, "_resumed_checkpoint", {}))
         runs.write_json(self.run_dir / "config.json", self.config.to_dict())
         runs.write_status(self.run_dir, "running", epochs_done=self.start_epoch, best_test_acc=self.best_test_acc)
         self._writer = runs.MetricsWriter(self.run_dir)
@@ -258,16 +262,12 @@ class Trainer:
         except StudioError as exc:
             reason = str(exc)
             self._emit_safely(FitError(message=reason, details=""))
-        except (RuntimeError, MemoryError) as exc:
+        except Exception as exc:  # a bug (keep the traceback for the details pane), or out of memory
+            # The allocator's own words help nobody: the sentence says what to change.
             reason = out_of_memory_message(exc, self.config.batch_size, getattr(self, "input_shape", None))
-            if reason is None:
-                reason = f"{type(exc).__name__}: {_one_line(exc)}"
-                self._emit_safely(FitError(message=reason, details=traceback.format_exc()))
-            else:  # the allocator's own words help nobody: the sentence says what to change
-                self._emit_safely(FitError(message=reason, details=""))
-        except Exception as exc:  # a bug: keep the traceback for the details pane
-            reason = f"{type(exc).__name__}: {_one_line(exc)}"  # the whole story is in the details
-            self._emit_safely(FitError(message=reason, details=traceback.format_exc()))
+            details = "" if reason else traceback.format_exc()
+            reason = reason or f"{type(exc).__name__}: {_one_line(exc)}"  # the whole story is in the details
+            self._emit_safely(FitError(message=reason, details=details))
         end = FitEnd(status=status, reason=reason, epochs_done=epochs_done,
                      best_test_acc=self.best_test_acc,
                      elapsed=time.perf_counter() - started - self._paused_seconds)
