@@ -109,3 +109,17 @@ def test_a_pause_is_not_counted_in_the_epoch_time_nor_the_total(tmp_path):
     epoch2_wall = epoch_ends[2][0] - epoch_ends[1][0]
     assert epoch_ends[2][1] < epoch2_wall - 0.8 * pause    # it read 7.4 s after a 5 s pause
     assert end.elapsed < wall - 0.8 * pause
+
+
+def test_eval_out_of_memory_on_the_command_line_is_one_sentence(monkeypatch, capsys):
+    import studio.core.engine.evaluate as evaluate_module
+
+    def evaluate(*args, **kwargs):
+        raise RuntimeError(ALLOCATOR_TEXT)
+
+    monkeypatch.setattr(evaluate_module, "evaluate", evaluate)
+    demo = str(__import__("pathlib").Path(__file__).resolve().parents[3] / "models" / "lenet5-mnist-sample.pt")
+    code = main(["eval", demo, "--dataset", "mnist-sample", "--batch-size", "512"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Not enough memory for batch size 512" in err and "try 128" in err
+    assert "Allocator" not in err and "Traceback" not in err
