@@ -128,6 +128,13 @@ _BIG = (0, 1, 2, 255, 256, 4096, 7071, 8191, 16383, 32767, 65535)
 
 def _header_edit(data: bytearray, rng: random.Random) -> str:
     """Change a field the decoder trusts: claimed size, bit depth, colour type, chunk lengths."""
+    try:
+        return _edit_header(data, rng)
+    except IndexError:  # an earlier mutation cut the header short
+        return _flip_bits(data, rng)
+
+
+def _edit_header(data: bytearray, rng: random.Random) -> str:
     kind = bytes(data[:4])
     w, h = rng.choice(_BIG), rng.choice(_BIG)
     if kind.startswith(b"\x89PNG"):
