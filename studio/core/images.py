@@ -55,9 +55,10 @@ _MODES = (None, "RGB", "L")
 # of file; real flat images reach about 250. A file claiming more is a damaged or forged header
 # (a 1.4 KB file "being" 7071x4096), whose missing data the decoder would fill with grey.
 JPEG_MAX_PIXELS_PER_BYTE = 512
-# GIF's LZW codes are at most 12 bits and each stands for at most 4096 pixels: under 2,731 pixels
-# a byte even for a blank frame. The fuzzer found 3 KB GIFs "being" 7071x4096 (4 s to predict).
-GIF_MAX_PIXELS_PER_BYTE = 4096
+# GIF's LZW codes are at most 12 bits, each standing for at most 4096 pixels:
+# at most 2,731 pixels a byte even for a blank frame. The fuzzer found 3 KB GIFs "being" 7071x4096
+# (4 s to predict) and 5 KB ones "being" 4096x4096.
+GIF_MAX_PIXELS_PER_BYTE = 2731
 # libjpeg fills the blocks a cut or damaged file lacks with mid-grey; past this share of the
 # image's rows, the picture is mostly missing, not a picture with a grey border.
 MISSING_ROWS_LIMIT = 0.5

@@ -28,6 +28,7 @@ from studio.core.runs.store import (
     MetricsWriter,
     RunInfo,
     best_checkpoint,
+    default_name_time,
     delete_run,
     epoch_records,
     is_running,
@@ -52,5 +53,5 @@ __all__ = [
     "list_runs", "load_checkpoint", "load_epoch_snapshot", "new_run_dir", "read_checkpoint", "read_epoch_snapshots",
     "read_json", "read_metrics", "read_run", "read_status", "rename_run", "save_checkpoint", "save_epoch_snapshot",
     "write_atomic", "write_json", "write_status", "is_running", "restore_missing_epoch_record", "RunLock",
-    "check_not_locked", "remove_leftover_temp_files",
+    "check_not_locked", "remove_leftover_temp_files", "default_name_time",
 ]

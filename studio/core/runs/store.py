@@ -26,7 +26,7 @@ RUN_STATUSES = ("running", "done", "stopped", "failed")
 def new_run_dir(runs_dir: Path, config: dict) -> Path:
     """A fresh, uniquely named folder: model and dataset first (what tells runs apart), then date and time.
 
-    Older runs named date-first stay readable: nothing parses a run's name.
+    Older runs named date-first stay readable; default_name_time reads the time from either format.
     """
     stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
     model = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(config.get("model", "model")))[:32].strip("-.") or "model"
@@ -47,6 +47,19 @@ def new_run_dir(runs_dir: Path, config: dict) -> Path:
     (path / "checkpoints").mkdir()
     (path / "history").mkdir()
     return path
+
+
+_DEFAULT_NAMES = (re.compile(r"^\d{8}-(\d{2})(\d{2})(\d{2})-"),                      # before issue 13
+                  re.compile(r"-\d{4}-\d{2}-\d{2}_(\d{2})(\d{2})(\d{2})(?:-\d+)?$"))   # model-data-date_time
+
+
+def default_name_time(name: str) -> str | None:
+    """"HH:MM:SS" when `name` is a name new_run_dir gave (either format), None for a renamed run."""
+    for pattern in _DEFAULT_NAMES:
+        match = pattern.search(name)
+        if match:
+            return ":".join(match.groups())
+    return None
 
 
 def write_status(run_dir: Path, status: str, reason: str = "", **extra: Any) -> None:

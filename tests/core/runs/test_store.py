@@ -24,3 +24,11 @@ def test_a_line_cut_by_a_crash_does_not_swallow_the_next_record(tmp_path):
     writer.write({"event": "epoch", "epoch": 2}, durable=True)
     writer.close()
     assert [r["epoch"] for r in runs.epoch_records(tmp_path)] == [1, 2]
+
+
+def test_the_time_of_a_default_name_is_read_in_both_formats(tmp_path):
+    new = runs.new_run_dir(tmp_path, {"model": "lenet5", "dataset": "mnist-sample"})
+    assert runs.default_name_time(new.name) == f"{new.name[-6:-4]}:{new.name[-4:-2]}:{new.name[-2:]}"
+    assert runs.default_name_time("20261202-025301-lenet5-mnist-sample") == "02:53:01"
+    assert runs.default_name_time("lenet5-mnist-sample-2026-12-02_025301-2") == "02:53:01"
+    assert runs.default_name_time("my best run") is None
