@@ -56,7 +56,7 @@ def make_seeds() -> dict[str, bytes]:
     save("png-grey", g, "PNG")
     save("png-palette", im.convert("P"), "PNG")
     save("png-rgba", im.convert("RGBA"), "PNG")
-    save("png-16bit", Image.fromarray((grey.astype(np.uint16) * 257)), "PNG")
+    save("png-16bit", Image.fromarray(grey.astype(np.uint16) * 257), "PNG")
     save("jpeg-baseline", im, "JPEG", quality=85)
     save("jpeg-progressive", im, "JPEG", quality=85, progressive=True)
     save("jpeg-grey", g, "JPEG")
@@ -70,7 +70,7 @@ def make_seeds() -> dict[str, bytes]:
     save("bmp-palette", im.convert("P"), "BMP")
     save("tiff-raw", im, "TIFF")
     save("tiff-lzw", im, "TIFF", compression="tiff_lzw")
-    save("tiff-grey16", Image.fromarray((grey.astype(np.uint16) * 257)), "TIFF")
+    save("tiff-grey16", Image.fromarray(grey.astype(np.uint16) * 257), "TIFF")
     try:
         save("webp-lossy", im, "WEBP", quality=80)
         save("webp-lossless", im.convert("RGBA"), "WEBP", lossless=True)
@@ -199,7 +199,6 @@ def mutate(seed: bytes, rng: random.Random) -> tuple[bytes, str]:
 
 def worker(conn, memory_mb: int) -> None:
     import resource
-
     import warnings
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")

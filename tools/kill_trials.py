@@ -157,7 +157,7 @@ def trial(n: int, mode: str, args, rng: random.Random, env: dict) -> dict:
     row["before"] = epochs_read_back(run)
     row["status_after_kill"] = _read_status(run)
     resumed = subprocess.run(studio("resume", str(run), "--json"), cwd=ROOT, env=env, capture_output=True, text=True,
-                             timeout=900)
+                             timeout=900, check=False)
     try:
         doc = json.loads(resumed.stdout)
         row["resume"] = doc.get("status") or doc.get("error")

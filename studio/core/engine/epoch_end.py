@@ -16,8 +16,8 @@ versions). docs/run-folder.md has the whole story.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from studio.core import runs
 from studio.core.errors import StudioError

@@ -4,6 +4,7 @@ A real training process is killed (os._exit, no cleanup, like kill -9) right aft
 of epoch_end.EPOCH_END_STEPS of epoch 2 (and once before the first), then the run is resumed
 to 3 epochs; the epochs read back must be 1, 2, 3 exactly once, matching the checkpoints."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,7 @@ def test_a_crash_after_any_step_of_the_first_epoch_end_is_resumed(tmp_path, kill
 
 def _killed_run(tmp_path, kill_at):
     done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path), kill_at], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+                          text=True, timeout=300, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 9, done.stderr[-2000:]
     (run,) = [p for p in tmp_path.iterdir() if (p / "config.json").exists()]
     return run

@@ -15,7 +15,7 @@ from studio.core.engine.guards import LossWatch, out_of_memory_message
 
 
 def small(**overrides):
-    base = dict(dataset="mnist-sample", model="lenet5", epochs=1, device="cpu", seed=0)
+    base = {"dataset": "mnist-sample", "model": "lenet5", "epochs": 1, "device": "cpu", "seed": 0}
     base.update(overrides)
     return TrainConfig(**base)
 
