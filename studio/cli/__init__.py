@@ -135,6 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, str(exc), 2)
     except MemoryError:
         return _fail(args, "not enough memory for this (try a smaller model, batch or image).", 1)
+    except RuntimeError as exc:  # the allocator's words ("DefaultCPUAllocator: can't allocate") become advice
+        from studio.core.engine.guards import out_of_memory_message
+
+        message = out_of_memory_message(exc, getattr(args, "batch_size", None) or 1)
+        if message is None:
+            raise
+        return _fail(args, message, 1)
     except OSError as exc:  # the file system refused something the user pointed at (permissions, full disk)
         return _fail(args, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)
     except KeyboardInterrupt:

@@ -55,6 +55,19 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, TypeError, EOFError, struct.
 
 _MODES = (None, "RGB", "L")
 
+# A Huffman-coded JPEG spends at least one bit on every 8x8 block of its full-resolution
+# component (the DC code of the first scan), so it cannot describe more than 512 pixels per byte
+# of file; real flat images reach about 250. A file claiming more is a damaged or forged header
+# (a 1.4 KB file "being" 7071x4096), whose missing data the decoder would fill with grey.
+JPEG_MAX_PIXELS_PER_BYTE = 512
+# GIF's LZW codes are at most 12 bits, each standing for at most 4096 pixels:
+# at most 2,731 pixels a byte even for a blank frame. The fuzzer found 3 KB GIFs "being" 7071x4096
+# (4 s to predict) and 5 KB ones "being" 4096x4096.
+GIF_MAX_PIXELS_PER_BYTE = 2731
+# libjpeg fills the blocks a cut or damaged file lacks with mid-grey; past this share of the
+# image's rows, the picture is mostly missing, not a picture with a grey border.
+MISSING_ROWS_LIMIT = 0.5
+
 
 def decode_image(source: str | os.PathLike | bytes, *, mode: str | None = None,
                  max_pixels: int = 50_000_000, min_side: int | None = None) -> np.ndarray:
@@ -155,6 +168,7 @@ def _load(stream, label: str, path: str | None, max_pixels: int, min_side: int |
         raise ImageDecodeError(
             f"{label} is {width}x{height} pixels, more than the limit of {max_pixels:,} "
             "(a possible decompression bomb).", "too-large", path)
+    _check_density(image, stream, label, path)
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Someone switched this on globally; a half-decoded image must still be refused.
         raise ImageDecodeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on; refusing to decode "
@@ -165,7 +179,47 @@ def _load(stream, label: str, path: str | None, max_pixels: int, min_side: int |
         image.load()  # decodes frame 0 (Image.open leaves animations on their first frame)
     except _DECODE_ERRORS as exc:
         raise _decode_failure(exc, label, path) from None
+    _check_jpeg_filled(image, width, height, stream, label, path)
     return image
+
+
+def _file_size(stream) -> int:
+    position = stream.tell()
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(position)
+    return size
+
+
+def _check_density(image: Image.Image, stream, label: str, path: str | None) -> None:
+    """Refuse, before decoding, a JPEG or GIF whose file is too small to hold the pixels its header claims."""
+    limit = {"JPEG": JPEG_MAX_PIXELS_PER_BYTE, "MPO": JPEG_MAX_PIXELS_PER_BYTE,
+             "GIF": GIF_MAX_PIXELS_PER_BYTE}.get(image.format)
+    if limit is None:
+        return
+    width, height = image.size
+    size = _file_size(stream)
+    if width * height > size * limit:
+        raise ImageDecodeError(
+            f"{label} is damaged: its header claims {width}x{height} pixels, which a {size:,}-byte "
+            f"{image.format} file cannot hold (most of the image data is missing).", "truncated", path)
+
+
+def _check_jpeg_filled(image: Image.Image, width: int, height: int, stream, label: str, path: str | None) -> None:
+    """Refuse a JPEG whose bottom rows are libjpeg's grey filler: the data for them is missing.
+
+    Only files compressed past 32 pixels a byte are looked at (photos take 2-10): a damaged
+    header or a cut file is what makes so few bytes "hold" so many pixels.
+    """
+    if image.format not in ("JPEG", "MPO") or width * height <= _file_size(stream) * 32:
+        return
+    pixels = np.asarray(image)
+    rows = pixels.reshape(pixels.shape[0], -1)
+    grey = np.all(rows == 128, axis=1)
+    missing = int(np.argmin(grey[::-1])) if not grey.all() else len(grey)   # trailing all-grey rows
+    if missing > MISSING_ROWS_LIMIT * len(grey):
+        raise ImageDecodeError(
+            f"{label} is damaged: the bottom {100 * missing // len(grey)} % of its {width}x{height} pixels hold no "
+            "data (the file is too small for the size its header claims).", "truncated", path)
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

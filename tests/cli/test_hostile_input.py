@@ -36,18 +36,20 @@ def test_errors_with_json_still_print_one_json_document(capsys, args):
     assert json.loads(out)["error"] and err.startswith("error:") and len(err.strip().splitlines()) == 1
 
 
-def test_nan_predictions_are_strict_json(capsys, tmp_path):
+@pytest.mark.parametrize("command", ["predict", "eval"])
+def test_nan_weights_exit_1_naming_the_file_instead_of_nan_percent(capsys, tmp_path, command):
+    # Issue 12: predict printed "nan %" and eval "accuracy 10 %, loss nan", both with exit 0.
     state = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
              for k, v in build_model("lecture-cnn", (3, 32, 32), 10).state_dict().items()}
     torch.save(state, tmp_path / "nan.pt")
     image = tmp_path / "a.png"
     from PIL import Image
     Image.new("RGB", (40, 30), (200, 10, 10)).save(image)
-    code, out, _ = run_cli(capsys, "predict", str(tmp_path / "nan.pt"), str(image), "--model", "lecture-cnn",
-                           "--json", "--top-k", "2")
-    assert code == 0
+    extra = [str(image)] if command == "predict" else ["--dataset", "mnist-sample"]
+    code, out, err = run_cli(capsys, command, str(tmp_path / "nan.pt"), *extra, "--model", "lecture-cnn", "--json")
+    assert code == 1
     doc = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
-    assert doc["results"][0]["top"][0]["probability"] is None
+    assert "nan.pt holds weights that are not numbers" in doc["error"] and "nan %" not in err
 
 
 @pytest.mark.parametrize("flag, value", [("--lr", "inf"), ("--lr", "nan"), ("--momentum", "nan"),

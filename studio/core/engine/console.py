@@ -11,9 +11,9 @@ from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitS
 
 
 class ConsoleLogger:
-    def __init__(self, quiet: bool = False, stream=sys.stdout):
+    def __init__(self, quiet: bool = False, stream=None):
         self.quiet = quiet
-        self.stream = stream
+        self.stream = stream or sys.stdout  # looked up now: the stdout of import time may be closed (tests)
         self.epochs: list[dict] = []
         self.skipped: list = []
         self._bar: tqdm | None = None

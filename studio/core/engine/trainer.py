@@ -24,7 +24,9 @@ from studio.core import normalization, runs
 from studio.core.config.train_config import TrainConfig
 from studio.core.engine.devices import cpu_threads, resolve_device
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
-from studio.core.errors import RunError, StudioError
+from studio.core.engine.epoch_end import killed_before_first_checkpoint, reconcile_best, write_epoch_end
+from studio.core.engine.guards import LossWatch, out_of_memory_message
+from studio.core.errors import CheckpointError, RunError, StudioError
 from studio.core.paths import runs_dir as default_runs_dir
 from studio.core.runs.tensorboard import open_for_training as open_tensorboard
 
@@ -65,6 +67,11 @@ class Trainer:
         self.best_test_acc = 0.0
         self._writer = None
         self._prepared = False
+        self._lock = runs.RunLock(self.run_dir) if self.run_dir else None
+        self._resumed_record = None
+        self._paused_seconds = 0.0  # time spent paused during this fit: not training time
+        # Called as hook(epoch, step) after each of epoch_end.EPOCH_END_STEPS: the crash tests kill the process there.
+        self.epoch_end_hook: Callable[[int, str], None] | None = None
 
     # ------------------------------------------------------------ flags (any thread)
 
@@ -91,6 +98,8 @@ class Trainer:
         from studio.core.models import build_model, model_input_shape
 
         cfg = self.config
+        if self.resume and self.record and not (self._lock and self._lock.held):
+            runs.check_not_locked(self.run_dir)  # before the slow part: another process trains this run
         self.device = resolve_device(cfg.device)
         if self.device.type == "cpu":
             torch.set_num_threads(cpu_threads(cfg.num_threads))
@@ -150,10 +159,15 @@ class Trainer:
     def _restore(self) -> None:
         """Model, optimiser, schedule and counters from the run's last checkpoint."""
         path = self.run_dir / "checkpoints" / "last.pt"
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
+            if killed_before_first_checkpoint(self.run_dir):
+                return   # nothing to restore: the resume starts over, its fit_start drops the orphan records
             raise RunError(f"{self.run_dir.name} has no checkpoint to resume from (no epoch finished).")
         try:
-            data = runs.read_checkpoint(path)
+            data = runs.read_checkpoint(path)  # says what is wrong with a folder, a FIFO, a link to a device
+        except CheckpointError as exc:
+            raise RunError(f"{self.run_dir.name} cannot be resumed: {exc}") from None
+        try:
             state = data.get("state_dict")
             if not isinstance(state, dict):
                 raise RunError("it holds no model weights")
@@ -168,6 +182,8 @@ class Trainer:
                            f"does not match the run ({exc}).") from None
         metrics = data.get("metrics")
         best = metrics.get("best_test_acc", 0.0) if isinstance(metrics, dict) else 0.0
+        self._resumed_record = metrics.get("epoch_record") if isinstance(metrics, dict) else None
+        self._resumed_checkpoint = {"epoch": data.get("epoch"), "metrics": metrics}
         self.best_test_acc = float(best) if isinstance(best, (int, float)) and math.isfinite(best) else 0.0
 
     def _restore_scheduler(self, state) -> None:
@@ -192,11 +208,21 @@ class Trainer:
             for _ in range(done):
                 self.scheduler.step()
 
+    def _lock_run(self) -> None:
+        """Hold the run's OS lock for the whole fit; a resumed run then drops what a crash left behind."""
+        self._lock = self._lock or runs.RunLock(self.run_dir)
+        self._lock.acquire()
+        runs.remove_leftover_temp_files(self.run_dir)
+
     def _open_run(self) -> None:
         if not self.record:
             return
         if self.run_dir is None:
             self.run_dir = runs.new_run_dir(default_runs_dir(self.runs_dir), self.config.to_dict())
+            self._lock_run()
+        elif self.resume:   # what a crash between the epoch-end writes left (epoch_end.py)
+            runs.restore_missing_epoch_record(self.run_dir, self._resumed_record)
+            reconcile_best(self.run_dir, getattr(self, "_resumed_checkpoint", {}))
         runs.write_json(self.run_dir / "config.json", self.config.to_dict())
         runs.write_status(self.run_dir, "running", epochs_done=self.start_epoch, best_test_acc=self.best_test_acc)
         self._writer = runs.MetricsWriter(self.run_dir)
@@ -206,9 +232,19 @@ class Trainer:
     # ------------------------------------------------------------ the loop
 
     def fit(self) -> FitEnd:
+        try:
+            return self._fit()
+        finally:
+            if self._lock is not None:
+                self._lock.release()  # a crash releases it too: the OS drops the lock with the process
+
+    def _fit(self) -> FitEnd:
         started = time.perf_counter()
+        self._paused_seconds = 0.0
         status, reason, epochs_done = "failed", "", self.start_epoch
         try:
+            if self.resume and self.record:
+                self._lock_run()  # refuses a run another process trains, before anything is loaded
             if not self._prepared:
                 self.prepare()
             epochs_done = self.start_epoch  # known only now for a resumed run
@@ -216,6 +252,7 @@ class Trainer:
             if self.start_epoch == 0 and self.run_dir and self.record:   # epoch 0: the random initial kernels
                 runs.save_epoch_snapshot(self.run_dir, 0, None, self._conv_kernels())
             self._emit(self._fit_start())
+            self._loss_watch = LossWatch(self.config.lr)
             for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
                 event = self._run_epoch(epoch)
                 epochs_done = epoch
@@ -230,14 +267,15 @@ class Trainer:
         except StudioError as exc:
             reason = str(exc)
             self._emit_safely(FitError(message=reason, details=""))
-        except torch.cuda.OutOfMemoryError:
-            reason = "The GPU ran out of memory: lower the batch size or choose a smaller model."
-            self._emit_safely(FitError(message=reason, details=traceback.format_exc()))
-        except Exception as exc:  # a bug: keep the traceback for the details pane
-            reason = f"{type(exc).__name__}: {_one_line(exc)}"  # the whole story is in the details
-            self._emit_safely(FitError(message=reason, details=traceback.format_exc()))
+        except Exception as exc:  # a bug (keep the traceback for the details pane), or out of memory
+            # The allocator's own words help nobody: the sentence says what to change.
+            reason = out_of_memory_message(exc, self.config.batch_size, getattr(self, "input_shape", None))
+            details = "" if reason else traceback.format_exc()
+            reason = reason or f"{type(exc).__name__}: {_one_line(exc)}"  # the whole story is in the details
+            self._emit_safely(FitError(message=reason, details=details))
         end = FitEnd(status=status, reason=reason, epochs_done=epochs_done,
-                     best_test_acc=self.best_test_acc, elapsed=time.perf_counter() - started)
+                     best_test_acc=self.best_test_acc,
+                     elapsed=time.perf_counter() - started - self._paused_seconds)
         self._finish_run(end)
         return end
 
@@ -251,7 +289,7 @@ class Trainer:
                         skipped=[list(item) for item in getattr(self.bundle, "skipped", [])])
 
     def _run_epoch(self, epoch: int) -> EpochEnd:
-        t0 = time.perf_counter()
+        t0, paused0 = time.perf_counter(), self._paused_seconds
         train_loss, train_acc, speed = self._train_epoch(epoch)
         if self.config.train_accuracy == "full-pass":
             train_acc = self._evaluate(self.bundle.train).accuracy
@@ -260,11 +298,12 @@ class Trainer:
             self.scheduler.step()
         self.best_test_acc = max(self.best_test_acc, result.accuracy)
         event = EpochEnd(epoch=epoch, epochs=self.config.epochs, train_loss=train_loss, train_acc=train_acc,
-                         test_loss=result.loss, test_acc=result.accuracy, epoch_time=time.perf_counter() - t0,
+                         test_loss=result.loss, test_acc=result.accuracy,
+                         epoch_time=time.perf_counter() - t0 - (self._paused_seconds - paused0),
                          images_per_sec=speed, lr=self._lr(), confusion=result.confusion,
                          kernels=self._first_kernels())
-        self._save(event)
-        self._emit(event)
+        self._write_epoch_end(event)
+        self._notify(event)
         return event
 
     def _train_epoch(self, epoch: int) -> tuple[float, float, float]:
@@ -273,19 +312,22 @@ class Trainer:
         loader.set_epoch(epoch)
         torch.manual_seed(self.config.seed * 100_003 + epoch)  # dropout: a resumed run replays the same epoch
         total_loss = total_correct = seen = 0
-        t0 = time.perf_counter()
+        t0, paused0 = time.perf_counter(), self._paused_seconds
         for i, (x, y) in enumerate(loader, 1):
             self._check_flags()
             loss, correct = self._step(x, y, epoch, i)
+            exploded = self._loss_watch.observe(loss, epoch, i)
+            if exploded:
+                raise _Halt("failed", exploded)
             n = y.shape[0]
             total_loss += loss * n
             total_correct += correct
             seen += n
             self.step += 1
-            speed = seen / max(time.perf_counter() - t0, 1e-9)
+            speed = seen / max(time.perf_counter() - t0 - (self._paused_seconds - paused0), 1e-9)
             self._emit(BatchEnd(epoch=epoch, batch=i, batches=len(loader), step=self.step, loss=loss,
                                 accuracy=correct / n, lr=self._lr(), images_per_sec=speed))
-        return total_loss / max(seen, 1), total_correct / max(seen, 1), seen / max(time.perf_counter() - t0, 1e-9)
+        return total_loss / max(seen, 1), total_correct / max(seen, 1), speed if seen else 0.0
 
     def _step(self, x: torch.Tensor, y: torch.Tensor, epoch: int, batch: int) -> tuple[float, int]:
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
@@ -305,8 +347,11 @@ class Trainer:
         return loss_value, int(correct_value)
 
     def _check_flags(self) -> None:
-        while not self._running.is_set():
-            self._running.wait(0.1)
+        if not self._running.is_set():
+            paused_at = time.perf_counter()
+            while not self._running.is_set():
+                self._running.wait(0.1)
+            self._paused_seconds += time.perf_counter() - paused_at  # a pause is not training time
         if self._stop.is_set():
             raise _Halt("stopped", self._stop_reason)
 
@@ -351,30 +396,31 @@ class Trainer:
         names = conv_layer_names(self.model)
         return get_kernels(self.model, names[0]) if names else None
 
-    def _save(self, event: EpochEnd) -> None:
+    def _write_epoch_end(self, event: EpochEnd) -> None:
+        """The epoch's record, snapshot, checkpoints and status, in epoch_end.EPOCH_END_STEPS order."""
         if not self.run_dir or not self.record:
             return
-        b = self.bundle
         metrics = {"test_acc": event.test_acc, "test_loss": event.test_loss, "best_test_acc": self.best_test_acc}
-        common = dict(model_name=self.config.model, model_options=self.config.model_options, classes=b.classes,
-                      input_shape=self.input_shape, mean=_match_channels(self.mean, self.input_shape[0]),
-                      std=_match_channels(self.std, self.input_shape[0]), epoch=event.epoch, step=self.step,
-                      optimizer=self.optimizer, scheduler=self.scheduler, config=self.config.to_dict(),
-                      metrics=metrics)
-        ckpt = self.run_dir / "checkpoints"
-        runs.save_checkpoint(ckpt / "last.pt", self.model, **common)
-        if event.test_acc >= self.best_test_acc:
-            runs.save_checkpoint(ckpt / "best.pt", self.model, **common)
-        runs.save_epoch_snapshot(self.run_dir, event.epoch, event.confusion, self._conv_kernels())
-        runs.write_status(self.run_dir, "running", epochs_done=event.epoch, best_test_acc=self.best_test_acc)
+        checkpoint = dict(model_name=self.config.model, model_options=self.config.model_options,
+                          classes=self.bundle.classes, input_shape=self.input_shape,
+                          mean=_match_channels(self.mean, self.input_shape[0]),
+                          std=_match_channels(self.std, self.input_shape[0]), epoch=event.epoch, step=self.step,
+                          optimizer=self.optimizer, scheduler=self.scheduler, config=self.config.to_dict(),
+                          metrics=metrics)
+        write_epoch_end(self.run_dir, self._writer, event_record(event), model=self.model, checkpoint=checkpoint,
+                        is_best=event.test_acc >= self.best_test_acc, confusion=event.confusion,
+                        kernels=self._conv_kernels, best_test_acc=self.best_test_acc, hook=self.epoch_end_hook)
 
-    def _emit(self, event) -> None:
-        if self._writer is not None:
-            self._writer.write(event_record(event))
+    def _notify(self, event) -> None:
         if self._tensorboard is not None:
             self._tensorboard(event)
         for callback in self.callbacks:
             callback(event)
+
+    def _emit(self, event) -> None:
+        if self._writer is not None:
+            self._writer.write(event_record(event))
+        self._notify(event)
 
     def _emit_safely(self, event) -> None:
         try:

@@ -10,6 +10,7 @@ read with torch.load(weights_only=True), always (studio.core.safe_load).
 - checkpoint: the studio's checkpoint format (save, load into a model)
 - importing: notebook state dicts (architecture guessing, mismatches in words)
 - store: run folders (status, metrics, snapshots, listing)
+- lock: the OS lock a training process holds on its run (liveness, one writer); docs/run-folder.md
 - sources: where a model for inspection comes from (a run, a file, the demo model, ImageNet)
 """
 
@@ -27,8 +28,10 @@ from studio.core.runs.store import (
     MetricsWriter,
     RunInfo,
     best_checkpoint,
+    default_name_time,
     delete_run,
     epoch_records,
+    is_running,
     list_runs,
     load_epoch_snapshot,
     new_run_dir,
@@ -37,9 +40,11 @@ from studio.core.runs.store import (
     read_run,
     read_status,
     rename_run,
+    restore_missing_epoch_record,
     save_epoch_snapshot,
     write_status,
 )
+from studio.core.runs.lock import RunLock, check_not_locked, remove_leftover_temp_files
 from studio.core.safe_load import MAX_CHECKPOINT_BYTES, read_checkpoint
 
 __all__ = [
@@ -47,5 +52,6 @@ __all__ = [
     "RunInfo", "best_checkpoint", "delete_run", "epoch_records", "extract_state_dict", "import_state_dict", "load_into",
     "list_runs", "load_checkpoint", "load_epoch_snapshot", "new_run_dir", "read_checkpoint", "read_epoch_snapshots",
     "read_json", "read_metrics", "read_run", "read_status", "rename_run", "save_checkpoint", "save_epoch_snapshot",
-    "write_atomic", "write_json", "write_status",
+    "write_atomic", "write_json", "write_status", "is_running", "restore_missing_epoch_record", "RunLock",
+    "check_not_locked", "remove_leftover_temp_files", "default_name_time",
 ]

@@ -23,6 +23,8 @@ from studio.core.safe_load import read_checkpoint
 
 CHECKPOINT_FORMAT = "cnn-studio-checkpoint"
 FORMAT_VERSION = 1
+MAX_CLASSES = 100_000       # checked before a model with that many outputs is built
+MAX_CLASS_NAME = 256
 
 def save_checkpoint(path: Path, model: torch.nn.Module, *, model_name: str, model_options: dict,
                     classes: list[str], input_shape, mean, std, epoch: int, step: int = 0,
@@ -118,6 +120,9 @@ def _studio_fields(data: dict) -> dict:
         raise CheckpointError("the field 'model_name' is missing or not a name")
     if not isinstance(classes, (list, tuple)) or len(classes) < 2:
         raise CheckpointError("the field 'classes' must list at least 2 class names")
+    if len(classes) > MAX_CLASSES or any(len(str(c)) > MAX_CLASS_NAME for c in classes[:MAX_CLASSES]):
+        raise CheckpointError(f"the field 'classes' must list at most {MAX_CLASSES:,} names of at most "
+                              f"{MAX_CLASS_NAME} characters (it lists {len(classes):,})")
     if not isinstance(options, dict):
         raise CheckpointError("the field 'model_options' must be a mapping of option names to values")
     shape = _checked_shape(data.get("input_shape"))

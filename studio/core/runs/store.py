@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import re
-import time
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,24 +17,49 @@ import numpy as np
 
 from studio.core.errors import RunError
 from studio.core.runs.jsonio import json_default, read_json, write_atomic, write_json
+from studio.core.runs.lock import is_locked, read_lock_record
 from studio.core.safe_load import first_line
 
 RUN_STATUSES = ("running", "done", "stopped", "failed")
 
 
 def new_run_dir(runs_dir: Path, config: dict) -> Path:
-    """A fresh, uniquely named folder: date, time, model and dataset."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    dataset = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(config.get("dataset", "data")).split(":")[-1])[-24:]
-    base = f"{stamp}-{config.get('model', 'model')}-{dataset}".strip("-")
+    """A fresh, uniquely named folder: model and dataset first (what tells runs apart), then date and time.
+
+    Older runs named date-first stay readable; default_name_time reads the time from either format.
+    """
+    stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    model = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(config.get("model", "model")))[:32].strip("-.") or "model"
+    source = str(config.get("dataset", "data")).split(":", 1)[-1].rstrip("/\\")
+    source = re.split(r"[/\\]", source)[-1]   # a folder dataset: the folder's own name
+    dataset = re.sub(r"[^A-Za-z0-9_.-]+", "-", source)
+    dataset = dataset[-24:].strip("-.") or "data"
+    base = f"{model}-{dataset}-{stamp}"
     path = Path(runs_dir) / base
     n = 1
-    while path.exists():
-        n += 1
-        path = Path(runs_dir) / f"{base}-{n}"
-    (path / "checkpoints").mkdir(parents=True)
+    while True:
+        try:
+            path.mkdir(parents=True)   # mkdir, not exists(): two runs started in one second still get two folders
+            break
+        except FileExistsError:
+            n += 1
+            path = Path(runs_dir) / f"{base}-{n}"
+    (path / "checkpoints").mkdir()
     (path / "history").mkdir()
     return path
+
+
+_DEFAULT_NAMES = (re.compile(r"^\d{8}-(\d{2})(\d{2})(\d{2})-"),                      # before issue 13
+                  re.compile(r"-\d{4}-\d{2}-\d{2}_(\d{2})(\d{2})(\d{2})(?:-\d+)?$"))   # model-data-date_time
+
+
+def default_name_time(name: str) -> str | None:
+    """"HH:MM:SS" when `name` is a name new_run_dir gave (either format), None for a renamed run."""
+    for pattern in _DEFAULT_NAMES:
+        match = pattern.search(name)
+        if match:
+            return ":".join(match.groups())
+    return None
 
 
 def write_status(run_dir: Path, status: str, reason: str = "", **extra: Any) -> None:
@@ -45,32 +70,60 @@ def write_status(run_dir: Path, status: str, reason: str = "", **extra: Any) -> 
 
 
 def read_status(run_dir: Path) -> dict:
+    """status.json, with liveness read from the run lock: "running" only while its writer holds the lock."""
     status = read_json(Path(run_dir) / "status.json", {})
     if not isinstance(status, dict):
         status = {}  # a damaged status file reads as "unknown", not as a crash of the runs list
-    if status.get("status") == "running" and not _recently_touched(run_dir):
-        # The process that wrote "running" is gone (crash, kill): the run can be resumed.
+    if status.get("status") == "running" and not is_locked(run_dir):
+        # The process that wrote "running" is gone (crash, kill -9, power cut): the run can be resumed.
         status = dict(status, status="stopped", reason=status.get("reason") or "interrupted")
     return status
 
 
-def _recently_touched(run_dir: Path, seconds: float = 600) -> bool:
-    latest = max((p.stat().st_mtime for p in Path(run_dir).glob("*.json*") if p.exists()), default=0)
-    return time.time() - latest < seconds
+def is_running(run_dir: Path) -> bool:
+    """True while a live process trains this run (the OS lock on run.lock is held)."""
+    return is_locked(run_dir)
+
+
+def _refuse_if_running(run_dir: Path, action: str) -> None:
+    if is_locked(run_dir):
+        pid = read_lock_record(run_dir).get("pid", "?")
+        raise RunError(f"{Path(run_dir).name} is being trained (process {pid}): stop it before you {action} it.")
 
 
 class MetricsWriter:
-    """Appends one JSON line per event to metrics.jsonl and flushes it at once."""
+    """Appends one JSON line per event to metrics.jsonl and flushes it at once.
+
+    `write(record, durable=True)` also fsyncs: the trainer does so for epoch records, which are
+    written before the epoch's checkpoint (docs/run-folder.md).
+    """
 
     def __init__(self, run_dir: Path):
-        self._fh = open(Path(run_dir) / "metrics.jsonl", "a", encoding="utf-8")
+        path = Path(run_dir) / "metrics.jsonl"
+        self._fh = open(path, "a", encoding="utf-8")
+        if _ends_mid_line(path):
+            self._fh.write("\n")  # a line cut by a crash must not swallow the next record
 
-    def write(self, record: dict) -> None:
+    def write(self, record: dict, durable: bool = False) -> None:
         self._fh.write(json.dumps(record, default=json_default) + "\n")
         self._fh.flush()
+        if durable:
+            os.fsync(self._fh.fileno())
 
     def close(self) -> None:
         self._fh.close()
+
+
+def _ends_mid_line(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() == 0:
+                return False
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) != b"\n"
+    except OSError:
+        return False
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
@@ -97,6 +150,25 @@ def read_metrics(run_dir: Path) -> list[dict]:
 
 def epoch_records(run_dir: Path) -> list[dict]:
     return [r for r in read_metrics(run_dir) if r.get("event") == "epoch" and _whole_or_zero(r.get("epoch")) > 0]
+
+
+def restore_missing_epoch_record(run_dir: Path, record: dict | None) -> bool:
+    """Append a checkpoint's copy of its epoch record when metrics.jsonl lacks that epoch.
+
+    Runs written before the record-first order (or a metrics file lost in a copy) can miss the
+    last checkpointed epoch's line; the checkpoint keeps a copy of it, so resume puts it back.
+    """
+    if not isinstance(record, dict) or record.get("event") != "epoch":
+        return False
+    epoch = _whole_or_zero(record.get("epoch"))
+    if epoch == 0 or any(_whole_or_zero(r.get("epoch")) == epoch for r in epoch_records(run_dir)):
+        return False
+    writer = MetricsWriter(run_dir)
+    try:
+        writer.write(dict(record, rebuilt_from="checkpoints/last.pt"), durable=True)
+    finally:
+        writer.close()
+    return True
 
 
 def save_epoch_snapshot(run_dir: Path, epoch: int, confusion: np.ndarray | None, kernels: dict[str, np.ndarray]) -> None:
@@ -182,6 +254,7 @@ def list_runs(runs_dir: Path) -> list[RunInfo]:
 
 
 def rename_run(run_dir: Path, new_name: str) -> Path:
+    _refuse_if_running(run_dir, "rename")
     clean = re.sub(r"[^A-Za-z0-9_. -]+", "-", new_name).strip(" .")
     if not clean:
         raise RunError("A run name needs at least one letter or digit.")
@@ -198,6 +271,7 @@ def delete_run(run_dir: Path) -> None:
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
         raise RunError(f"{run_dir} is not a run folder; nothing was deleted.")
+    _refuse_if_running(run_dir, "delete")
     shutil.rmtree(run_dir)
 
 

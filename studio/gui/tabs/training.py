@@ -9,7 +9,6 @@ at 10 Hz, only when something changed and the tab is visible: never once per bat
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -117,11 +116,13 @@ class RunHistory:
 
     def label(self) -> str:
         """A short legend label: a renamed run keeps its name; a default name becomes time + what differs."""
-        match = re.match(r"^\d{8}-(\d{2})(\d{2})(\d{2})-", self.name)
-        if not match:
+        from studio.core.runs import default_name_time
+
+        time_of_day = default_name_time(self.name)
+        if time_of_day is None:
             return self.name
         cfg = self.config
-        return (f"{':'.join(match.groups())} {cfg.get('model', '?')}, {cfg.get('optimizer', '?')} "
+        return (f"{time_of_day} {cfg.get('model', '?')}, {cfg.get('optimizer', '?')} "
                 f"lr {cfg.get('lr', '?')}, batch {cfg.get('batch_size', '?')}")
 
     def epoch_records(self) -> list[dict]:
