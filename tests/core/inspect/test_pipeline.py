@@ -128,3 +128,17 @@ def test_every_place_writes_the_lecture_formula_the_same_way():
     assert conv.output_size_text(28, 5, 2, 1, 1).endswith(seed_001)        # the Lab's convolution
     assert kernels.pool_output_text(28, 2, 2, "H") == "H_out = (28 − 2 + 2·0)/2 + 1 = 14"   # the photo kernels
     assert formulas.receptive_field_text(5) == "5×5" and formulas.receptive_field_text(None) == ""
+
+
+def test_a_big_jpeg_is_decoded_in_draft_mode_for_prediction(tmp_path):
+    """Issue 12: a 6000x4000 photo needs no 72 MB of pixels to answer; draft mode decodes it at 1/2..1/8."""
+    import numpy as np
+    from PIL import Image
+
+    from studio.core.inspect import pipeline
+
+    big = tmp_path / "big.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (4000, 6000, 3), dtype=np.uint8)).save(big, quality=70)
+    pixels = pipeline.decode(pipeline.InputItem(name=big.name, path=str(big)))
+    assert min(pixels.shape[:2]) >= pipeline.DECODE_SIDE
+    assert pixels.shape[0] * pixels.shape[1] <= (4000 * 6000) // 4
