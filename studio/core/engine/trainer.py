@@ -56,6 +56,7 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._stop_reason = "stopped by the user"
+        self.on_blocked: Callable[[bool], None] = lambda blocked: None  # the loop sleeps (True) / goes on
         self.model: nn.Module | None = None
         self.bundle = None
         self.start_epoch = 0
@@ -300,8 +301,11 @@ class Trainer:
         return loss_value, int(correct_value)
 
     def _check_flags(self) -> None:
-        while not self._running.is_set():
-            self._running.wait(0.1)
+        if not self._running.is_set():
+            self.on_blocked(True)   # paused for real now, between two batches
+            while not self._running.is_set():
+                self._running.wait(0.1)
+            self.on_blocked(False)
         if self._stop.is_set():
             raise _Halt("stopped", self._stop_reason)
 
