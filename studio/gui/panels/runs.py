@@ -59,6 +59,7 @@ class RunsPanel(QWidget):
     runRenamed = Signal(object, object)   # old Path, new Path
     runDeleted = Signal(object)           # Path
     errorRaised = Signal(str)             # a readable message for the window to show
+    selectionChanged = Signal()           # the selection (or what is known about it) changed
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -188,6 +189,7 @@ class RunsPanel(QWidget):
             self.details.setText(f"{len(paths)} runs selected: Compare draws them on the same axes.")
         else:
             self.details.setText("Select a run to see it; select several to compare them.")
+        self.selectionChanged.emit()
 
     @staticmethod
     def is_resumable(info) -> bool:

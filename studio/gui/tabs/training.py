@@ -154,6 +154,21 @@ class RunHistory:
         return text
 
 
+def read_history(run_dir: Path, with_status: bool = True) -> RunHistory:
+    """A run folder's metrics as a RunHistory. Qt-free and slow for long runs: call it in a worker."""
+    from studio.core.runs import read_status
+    from studio.core.runs.follow import MetricsReader
+
+    run_dir = Path(run_dir)
+    history = RunHistory(run_dir.name, run_dir)
+    history.add_records(MetricsReader(run_dir).read_all())
+    if with_status and history.fit_end is None:  # crashed or still running elsewhere: the status file knows
+        status = read_status(run_dir)
+        if status.get("status") in ("done", "stopped", "failed"):
+            history.fit_end = {"status": status["status"], "reason": status.get("reason", "")}
+    return history
+
+
 class TrainingTab(QWidget):
     """Live and recorded training curves, the epoch log and the final summary."""
 
@@ -247,22 +262,17 @@ class TrainingTab(QWidget):
         return history
 
     def show_run(self, run_dir: Path, redraw: bool = True) -> RunHistory:
-        """A past run, read from its folder, drawn exactly as it was drawn live."""
-        from studio.core.runs import read_metrics, read_status
+        """A past run, read from its folder (here, in this thread), drawn exactly as it was drawn live."""
+        return self.show_history(read_history(run_dir), redraw=redraw)
 
-        run_dir = Path(run_dir)
+    def show_history(self, history: RunHistory, redraw: bool = True) -> RunHistory:
+        """A past run read by read_history (off the GUI thread, preferably)."""
         self.clear()
-        history = RunHistory(run_dir.name, run_dir)
-        history.add_records(read_metrics(run_dir))
-        if history.fit_end is None:  # crashed or still running elsewhere: the status file knows
-            status = read_status(run_dir)
-            if status.get("status") in ("done", "stopped", "failed"):
-                history.fit_end = {"status": status["status"], "reason": status.get("reason", "")}
         self._add_history(history)
         self.set_epoch_span(self._planned_epochs(history))
         for record in history.epoch_records():
             self.log(epoch_line(record))
-        self.title.setText(f"Run: {run_dir.name}")
+        self.title.setText(f"Run: {history.name}")
         self._show_summary(history)
         if redraw:
             self.redraw(force=True)
@@ -270,21 +280,48 @@ class TrainingTab(QWidget):
 
     def compare_runs(self, run_dirs: list[Path]) -> list[RunHistory]:
         """Two or more runs on the same axes, one colour each (solid: test, dashed: train)."""
-        from studio.core.runs import read_metrics
+        return self.compare_histories([read_history(run_dir, with_status=False) for run_dir in run_dirs])
 
+    def compare_histories(self, histories: list[RunHistory]) -> list[RunHistory]:
         self.clear()
         self.compare_mode = True
-        for run_dir in run_dirs:
-            history = RunHistory(Path(run_dir).name, Path(run_dir))
-            history.add_records(read_metrics(Path(run_dir)))
+        for history in histories:
             self._add_history(history)
             best = history.epochs.column("test_acc")
             best_text = f"{100 * np.nanmax(best):.2f}%" if len(best) else "no epochs"
             self.log(f"{history.name}: {len(history.epochs)} epochs, best test accuracy {best_text}")
         self.set_epoch_span(max(self._planned_epochs(h) for h in self.histories) if self.histories else 1)
-        self.title.setText(f"Comparing {len(run_dirs)} runs: solid lines test, dashed lines train")
+        self.title.setText(f"Comparing {len(histories)} runs: solid lines test, dashed lines train")
         self.redraw(force=True)
         return self.histories
+
+    def shown_runs(self) -> list[Path]:
+        return [h.path for h in self.histories if h.path is not None]
+
+    def forget_run(self, run_dir: Path) -> None:
+        """The run was deleted: stop drawing it (a comparison goes on with the others)."""
+        run_dir = Path(run_dir)
+        kept = [h for h in self.histories if h.path != run_dir]
+        if len(kept) == len(self.histories):
+            return
+        if self.compare_mode and kept:
+            self.compare_histories(kept)
+        else:
+            self.clear()
+
+    def rename_run(self, old: Path, new: Path) -> None:
+        """The run on view was renamed: its title, legend and history follow."""
+        for history in self.histories:
+            if history.path == Path(old):
+                history.path, history.name = Path(new), Path(new).name
+        live = self.live
+        if live is not None and live.path == Path(new):
+            status = (live.fit_end or {}).get("status")
+            self.title.setText(f"Run: {live.name}" + (f" ({status})" if status else ""))
+
+    def shutdown(self) -> None:
+        """The window closes: no more redraws."""
+        self._timer.stop()
 
     def set_epoch_span(self, epochs: int) -> None:
         """Every plot's x axis spans the whole run from the start: the curves fill it in, the axis stays put."""
