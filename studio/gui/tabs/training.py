@@ -23,6 +23,23 @@ from studio.gui.widgets.metric_plot import PALETTE, GrowingBuffer, MetricPlot
 REDRAW_INTERVAL_MS = 100       # 10 Hz: smooth enough to the eye, cheap enough for a 2-core machine
 SMOOTHING = 0.95               # EMA factor of the smoothed batch loss (TensorBoard-style, bias-corrected)
 OVERFIT_GAP = 0.05             # train minus test accuracy that earns a hint about overfitting
+Z95 = 1.96                     # a 95 % normal interval
+
+
+def smoothing_for(batches_per_epoch: int) -> float:
+    """The EMA factor for a run: at most SMOOTHING, and a time constant of at most a quarter epoch,
+    so a run with one batch per epoch is not smoothed over twenty epochs that do not exist yet."""
+    return min(SMOOTHING, max(0.0, 1.0 - 4.0 / max(int(batches_per_epoch), 1)))
+
+
+def accuracy_margin(accuracy: float, count: int) -> float:
+    """Half-width of the 95 % interval of an accuracy measured on `count` images (binomial, normal
+    approximation with the Agresti-Coull adjustment, so 0 % or 100 % on 8 images is not "exact")."""
+    if count <= 0:
+        return float("nan")
+    n = count + Z95 ** 2
+    p = (accuracy * count + Z95 ** 2 / 2) / n
+    return Z95 * float(np.sqrt(p * (1 - p) / n))
 
 BATCH_COLUMNS = ("x", "epoch", "step", "loss", "smooth", "accuracy", "lr")
 EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_time",
@@ -71,10 +88,11 @@ class RunHistory:
         loss = np.asarray(packet["loss"], dtype=np.float64)
         smooth = np.empty_like(loss)
         ema, weight = self._ema, self._ema_weight
+        factor = smoothing_for(packet.get("batches", 1))
         for i, value in enumerate(loss):  # a packet holds a handful of batches: a plain loop is fine
             if np.isfinite(value):
-                ema = SMOOTHING * ema + (1 - SMOOTHING) * value
-                weight = SMOOTHING * weight + (1 - SMOOTHING)
+                ema = factor * ema + (1 - factor) * value
+                weight = factor * weight + (1 - factor)
             smooth[i] = ema / weight if weight else np.nan
         self._ema, self._ema_weight = ema, weight
         self.batches.extend(x=packet["x"], epoch=packet["epoch"], step=packet["step"], loss=loss, smooth=smooth,
@@ -139,12 +157,17 @@ class RunHistory:
         status = (self.fit_end or {}).get("status", "")
         head = {"done": "Finished", "stopped": "Stopped", "failed": "Failed"}.get(status, "So far")
         epochs = int(e.column("epoch")[last])
+        test_count = int((self.fit_start or {}).get("test_size", 0) or 0)
+        margin = accuracy_margin(test_acc, test_count) if test_count else float("nan")
+        spread = (f" ± {100 * margin:.1f} points (95 %, {test_count:,} test images)"
+                  if np.isfinite(margin) else "")
         text = (f"<b>{head}</b> after {epochs} epoch{'s' if epochs != 1 else ''} ({total_time:.1f} s of training). "
-                f"Final: train accuracy <b>{100 * train_acc:.2f}%</b>, test accuracy <b>{100 * test_acc:.2f}%</b>, "
-                f"train loss {e.column('train_loss')[last]:.4f}, test loss {e.column('test_loss')[last]:.4f}. "
+                f"Final: train accuracy <b>{100 * train_acc:.2f}%</b>, test accuracy <b>{100 * test_acc:.2f}%</b>"
+                f"{spread}, train loss {e.column('train_loss')[last]:.4f}, test loss {e.column('test_loss')[last]:.4f}. "
                 f"Best test accuracy {100 * e.column('test_acc')[best]:.2f}% at epoch {int(e.column('epoch')[best])}.")
         gap = train_acc - test_acc
-        if gap > OVERFIT_GAP:
+        # A gap within the test accuracy's own uncertainty says nothing (one image of eight is 12.5 points).
+        if gap > OVERFIT_GAP and not (np.isfinite(margin) and gap <= margin):
             text += (f"<br><span style='color:#b22222'>Train accuracy is {100 * gap:.1f} points above test "
                      "accuracy: the model is memorising its training images (overfitting). Try augmentation, "
                      "weight decay or fewer epochs.</span>")

@@ -70,3 +70,16 @@ def test_a_deleted_run_leaves_the_comparison_and_the_resume_button(qtbot, window
     labels = [i.name() for i in window.training_tab.plots["accuracy"].getPlotItem().listDataItems() if i.name()]
     assert len(labels) == 1
     assert not window.actions_by_key["resume"].isEnabled()
+
+
+def test_run_names_show_model_and_dataset_first(qtbot):
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from studio.gui.panels.runs import RunsPanel
+
+    info = SimpleNamespace(name="20261202-025301-lenet5-mnist-sample", path=Path("/x"),
+                           config={"model": "lenet5", "dataset": "mnist-sample"})
+    assert RunsPanel.display_name(info) == "lenet5 · mnist-sample · Dec 2 02:53"
+    info.name = "my first run"
+    assert RunsPanel.display_name(info) == "my first run"
