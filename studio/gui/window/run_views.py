@@ -2,7 +2,7 @@
 
 Run folders are read off the GUI thread: a long run's metrics.jsonl takes a noticeable time to
 parse (0.2 s per 20k lines), so opening or comparing reads them in a background task
-(training.read_history, through the incremental reader in core/runs/follow.py) and the GUI only
+(training_history.read_history, through the incremental reader in core/runs/follow.py) and the GUI only
 draws. Whether a run can be resumed is decided from the run list's cached RunInfo, never by
 re-reading the folder on each selection change.
 """
@@ -22,13 +22,13 @@ from studio.gui.widgets.error_dialog import show_error
 def _read_run_for_view(run_dir: Path):
     """(RunInfo, RunHistory) of one run folder: in a worker."""
     from studio.core.runs import read_run
-    from studio.gui.tabs.training import read_history
+    from studio.gui.tabs.training_history import read_history
 
     return read_run(run_dir), read_history(run_dir)
 
 
 def _read_runs_for_compare(run_dirs: list[Path]):
-    from studio.gui.tabs.training import read_history
+    from studio.gui.tabs.training_history import read_history
 
     return [read_history(run_dir, with_status=False) for run_dir in run_dirs]
 

@@ -40,3 +40,17 @@ def test_one_batch_per_epoch_is_not_smoothed_over_epochs_that_do_not_exist():
                        "loss": np.array([loss]), "accuracy": np.array([0.5]), "lr": np.array([0.1]),
                        "batches": 1, "images_per_sec": 10.0})
     np.testing.assert_allclose(h.batches.column("smooth"), losses)
+
+
+def test_the_summary_is_never_cut_off(qtbot):
+    from studio.gui.tabs.training import TrainingTab
+
+    tab = TrainingTab()
+    qtbot.addWidget(tab)
+    tab.resize(520, 500)
+    tab.show()
+    tab.show_history(history(10_000, 0.99, 0.80))
+    qtbot.waitUntil(lambda: tab.summary.isVisible())
+    label = tab.summary
+    assert "overfitting" in label.text()
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
