@@ -18,6 +18,7 @@ from studio.core.config.train_config import TrainConfig
 class StudioState(QObject):
     configChanged = Signal()          # the settings panel changed self.config
     datasetChanged = Signal()         # self.dataset is a new DatasetBundle (or None while loading)
+    datasetFailed = Signal(str)       # the dataset could not be loaded: self.dataset_error says why
     modelChanged = Signal()           # self.model is a new LoadedModel snapshot (or None)
     runChanged = Signal()             # self.run_dir changed (new run, opened run, or none)
     epochEnded = Signal(object)       # an EpochEnd event of the live run, after the run folder has it
@@ -29,6 +30,7 @@ class StudioState(QObject):
         super().__init__()
         self.config: TrainConfig = config or TrainConfig()
         self.dataset: Any = None      # studio.core.data.DatasetBundle
+        self.dataset_error: str | None = None
         self.model: Any = None        # studio.core.runs.LoadedModel: a CPU snapshot, safe to use in the GUI thread
         self.run_dir: Path | None = None
         self.training_state = "idle"
@@ -39,7 +41,14 @@ class StudioState(QObject):
 
     def set_dataset(self, bundle: Any) -> None:
         self.dataset = bundle
+        self.dataset_error = None
         self.datasetChanged.emit()
+
+    def fail_dataset(self, message: str) -> None:
+        """Loading ended in an error: no dataset, and the message (plain text) for whoever shows it."""
+        self.dataset = None
+        self.dataset_error = message
+        self.datasetFailed.emit(message)
 
     def set_model(self, loaded: Any) -> None:
         self.model = loaded

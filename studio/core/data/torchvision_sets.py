@@ -22,8 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision.datasets as tvd
-from torchvision.datasets.utils import download_and_extract_archive
 
 from studio.core.data.bundle import DatasetBundle, Split
 from studio.core.data.idx import IMAGES_MAGIC, LABELS_MAGIC, IdxFormatError, read_idx
@@ -45,14 +43,28 @@ _DOWNLOAD_ERRORS = (urllib.error.URLError, OSError, RuntimeError, tarfile.TarErr
 class RemoteDataset:
     name: str
     title: str
-    tv_class: type
+    tv_name: str  # the torchvision.datasets class that knows the files' addresses and checksums
     kind: str  # "idx" | "cifar10" | "cifar100"
     source: str
+
+    @property
+    def tv_class(self) -> type:
+        # Imported here, not at the top: torchvision takes seconds to import (it pulls in
+        # torch._dynamo), and only a download or the file list needs it.
+        import torchvision.datasets as tvd
+
+        return getattr(tvd, self.tv_name)
+
+    def download_url(self) -> str:
+        cls = self.tv_class
+        if self.kind == "idx":
+            return cls.mirrors[0] + cls.resources[0][0]
+        return cls.url
 
     def folder(self, root: Path) -> Path:
         """Where the dataset's files must be: torchvision's layout under root."""
         if self.kind == "idx":
-            return root / self.tv_class.__name__ / "raw"
+            return root / self.tv_name / "raw"
         return root / self.tv_class.base_folder
 
     def expected_files(self) -> list[str]:
@@ -64,13 +76,13 @@ class RemoteDataset:
 
 REMOTE = {
     spec.name: spec for spec in (
-        RemoteDataset("mnist", "MNIST", tvd.MNIST, "idx",
+        RemoteDataset("mnist", "MNIST", "MNIST", "idx",
                       "MNIST by Y. LeCun, C. Cortes and C. J. C. Burges (CC BY-SA 3.0), via torchvision"),
-        RemoteDataset("fashion-mnist", "Fashion-MNIST", tvd.FashionMNIST, "idx",
+        RemoteDataset("fashion-mnist", "Fashion-MNIST", "FashionMNIST", "idx",
                       "Fashion-MNIST by Zalando Research (MIT licence), via torchvision"),
-        RemoteDataset("cifar10", "CIFAR-10", tvd.CIFAR10, "cifar10",
+        RemoteDataset("cifar10", "CIFAR-10", "CIFAR10", "cifar10",
                       "CIFAR-10 by A. Krizhevsky, V. Nair and G. Hinton, via torchvision"),
-        RemoteDataset("cifar100", "CIFAR-100", tvd.CIFAR100, "cifar100",
+        RemoteDataset("cifar100", "CIFAR-100", "CIFAR100", "cifar100",
                       "CIFAR-100 by A. Krizhevsky, V. Nair and G. Hinton, via torchvision"),
     )
 }
@@ -112,8 +124,9 @@ def _ensure_files(spec: RemoteDataset, root: Path, download: bool) -> None:
     try:
         _download(spec, root)
     except _DOWNLOAD_ERRORS as exc:
-        raise DownloadError(_missing_message(spec, root, f"Could not download {spec.title} (no network?): "
-                                                         f"{_short(exc)}.")) from None
+        raise DownloadError(_missing_message(spec, root, f"Could not download {spec.title} from "
+                                                         f"{spec.download_url()} (no network?): {_short(exc)}."
+                                                         )) from None
     if not _files_present(spec, root):
         raise DownloadError(_missing_message(spec, root, f"{spec.title} was downloaded but files are missing."))
 
@@ -144,6 +157,8 @@ def _socket_timeout(seconds: float):
 
 
 def _download_archives(spec: RemoteDataset, root: Path) -> None:
+    from torchvision.datasets.utils import download_and_extract_archive
+
     cls = spec.tv_class
     if spec.kind != "idx":
         download_and_extract_archive(cls.url, str(root), filename=cls.filename, md5=cls.tgz_md5)

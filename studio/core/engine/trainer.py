@@ -60,6 +60,7 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._stop_reason = "stopped by the user"
+        self.on_blocked: Callable[[bool], None] = lambda blocked: None  # the loop sleeps (True) / goes on
         self.model: nn.Module | None = None
         self.bundle = None
         self.start_epoch = 0
@@ -142,7 +143,6 @@ class Trainer:
             self.model.train(was_training)
 
     def _make_loaders(self) -> None:
-        from studio.core.data.augment import build_augment
         from studio.core.data.batches import BatchLoader
 
         cfg, b = self.config, self.bundle
@@ -348,10 +348,12 @@ class Trainer:
 
     def _check_flags(self) -> None:
         if not self._running.is_set():
+            self.on_blocked(True)   # paused for real now, between two batches
             paused_at = time.perf_counter()
             while not self._running.is_set():
                 self._running.wait(0.1)
             self._paused_seconds += time.perf_counter() - paused_at  # a pause is not training time
+            self.on_blocked(False)
         if self._stop.is_set():
             raise _Halt("stopped", self._stop_reason)
 

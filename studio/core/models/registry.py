@@ -170,3 +170,11 @@ def build_model(name: str, input_shape: Shape, num_classes: int, options: dict |
     if pretrained:
         _check_pretrained(spec)
     return _LECTURE_BUILDERS[name](shape, num_classes, merged)
+
+
+def model_facts(name: str, options: dict | None, pretrained: bool, data_shape: Shape,
+                num_classes: int) -> tuple[int, Shape]:
+    """(parameter count, input shape) of a model on a dataset: built once, without weights."""
+    shape = tuple(model_input_shape(name, data_shape, pretrained, options))
+    model = build_model(name, shape, num_classes, options, pretrained=False, progress=False)
+    return sum(p.numel() for p in model.parameters()), shape

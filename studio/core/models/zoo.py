@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
-import torchvision.models as tvm
 from torch import nn
 
 from studio.core.errors import ModelError
@@ -68,9 +67,17 @@ _DENSENET_KEY = re.compile(
     r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
 
-def weights_enum(name: str) -> tvm.WeightsEnum:
+def _tvm():
+    """torchvision.models, imported on first use: importing torchvision takes seconds (it pulls in
+    torch._dynamo), and the lectures' own models, which most runs use, never need it."""
+    import torchvision.models
+
+    return torchvision.models
+
+
+def weights_enum(name: str):
     enum_name, member = ZOO[name].weights.split(".")
-    return getattr(getattr(tvm, enum_name), member)
+    return getattr(getattr(_tvm(), enum_name), member)
 
 
 def weights_url(name: str) -> str:
@@ -79,7 +86,7 @@ def weights_url(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _imagenet_categories() -> tuple[str, ...]:
-    return tuple(tvm.ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
+    return tuple(_tvm().ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
 
 
 def imagenet_classes() -> list[str]:
@@ -120,7 +127,7 @@ def _constructor_kwargs(name: str, *, pretrained: bool) -> dict:
 
 
 def _random(name: str, num_classes: int) -> nn.Module:
-    return tvm.get_model(name, weights=None, num_classes=num_classes, **_constructor_kwargs(name, pretrained=False))
+    return _tvm().get_model(name, weights=None, num_classes=num_classes, **_constructor_kwargs(name, pretrained=False))
 
 
 def _pretrained(name: str, weights_dir, progress) -> nn.Module:
@@ -128,7 +135,7 @@ def _pretrained(name: str, weights_dir, progress) -> nn.Module:
     state = wfiles.load_state_dict(path)
     if name == "densenet121":
         state = rename_densenet_keys(state)
-    model = tvm.get_model(name, weights=None, num_classes=len(_imagenet_categories()),
+    model = _tvm().get_model(name, weights=None, num_classes=len(_imagenet_categories()),
                           **_constructor_kwargs(name, pretrained=True))
     try:
         model.load_state_dict(state)

@@ -1,9 +1,16 @@
-"""One background job at a time for the Predict tab, newest model wins.
+"""Background jobs strictly one after another, newest model wins, and nothing dropped in silence.
 
-Jobs run strictly one after another because Grad-CAM hooks the tab's model: two passes over
-the same network at once would record each other's activations. `reset()` (a new model)
-drops queued jobs and makes the running one stop early; its result is then ignored, but the
-next job still waits for it to end, so the network is never used twice at once.
+The Predict tab runs its jobs this way because Grad-CAM hooks the tab's model: two passes over
+the same network at once would record each other's activations. `reset()` (a new model) drops
+queued jobs and makes the running one stop early; its result is then ignored, but the next job
+still waits for it to end, so the network is never used twice at once.
+
+Every job that will not deliver a result (dropped by reset() or replaced by a newer job with the
+same tag) calls its on_dropped and emits `dropped(tag)`, so a caller waiting for an answer
+learns at once that none will come (instead of polling the queue).
+
+The queue is a child of the widget that owns it: when the widget goes, so do the queue and its
+relays, and no callback runs on a dead widget.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import shiboken6
+from PySide6.QtCore import QObject, Signal
 
 from studio.gui.concurrency.tasks import Task, run_task
 
@@ -23,12 +30,15 @@ class _Job:
     fn: Callable[[Callable[[], bool]], Any]
     on_done: Callable[[Any], None]
     on_error: Callable[[str, str], None] | None
+    on_dropped: Callable[[], None] | None
     tag: str
 
 
-class JobQueue:
-    def __init__(self, owner):
-        self._owner = owner              # a QWidget: callbacks are skipped once it is deleted
+class JobQueue(QObject):
+    dropped = Signal(str)   # the tag of a job that will never deliver a result
+
+    def __init__(self, owner: QObject):
+        super().__init__(owner)
         self._jobs: deque[_Job] = deque()
         self._task: Task | None = None
         self._running: _Job | None = None
@@ -43,20 +53,33 @@ class JobQueue:
             self._is_running() and self._running is not None and self._running.tag == tag)
 
     def submit(self, fn, on_done, on_error=None, *, tag: str = "", front: bool = False,
-               replace: bool = False) -> None:
+               replace: bool = False, on_dropped: Callable[[], None] | None = None) -> None:
         """fn(should_stop) runs in a worker; on_done(result) / on_error(message, details) in the GUI.
 
         replace: drop queued jobs with the same tag first (only the newest request matters).
+        on_dropped(): called in the GUI thread when this job is dropped without a result.
         """
         if replace:
-            self._jobs = deque(job for job in self._jobs if job.tag != tag)
-        job = _Job(self.generation, fn, on_done, on_error, tag)
+            self._drop([job for job in self._jobs if job.tag == tag])
+        job = _Job(self.generation, fn, on_done, on_error, on_dropped, tag)
         self._jobs.appendleft(job) if front else self._jobs.append(job)
         self._pump()
 
     def reset(self) -> None:
+        """Drop every queued job; the running one stops early and its result is dropped too."""
         self.generation += 1
-        self._jobs.clear()
+        self._drop(list(self._jobs))
+
+    def _drop(self, jobs: list[_Job]) -> None:
+        for job in jobs:
+            self._jobs.remove(job)
+        for job in jobs:
+            self._report_dropped(job)
+
+    def _report_dropped(self, job: _Job) -> None:
+        if job.on_dropped is not None:
+            job.on_dropped()
+        self.dropped.emit(job.tag)
 
     def _is_running(self) -> bool:
         return self._task is not None and self._task.running
@@ -71,18 +94,17 @@ class JobQueue:
             return job.fn(lambda: should_stop() or job.generation != self.generation)
 
         self._task = run_task(work, lambda result: self._finished(job, result, None),
-                              lambda message, details: self._finished(job, None, (message, details)))
+                              lambda message, details: self._finished(job, None, (message, details)), owner=self)
 
     def _finished(self, job: _Job, result, error) -> None:
         self._task = None
         self._running = None
-        if shiboken6.isValid(self._owner) and job.generation == self.generation:
-            try:
-                if error is None:
-                    job.on_done(result)
-                elif job.on_error is not None:
-                    job.on_error(*error)
-            finally:
-                self._pump()
-        elif shiboken6.isValid(self._owner):
+        try:
+            if job.generation != self.generation:
+                self._report_dropped(job)
+            elif error is None:
+                job.on_done(result)
+            elif job.on_error is not None:
+                job.on_error(*error)
+        finally:
             self._pump()

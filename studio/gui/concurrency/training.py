@@ -6,9 +6,10 @@ every `emit_interval` seconds (throttled by time, not count, so a fast model can
 GUI). Pause and stop are flags the Trainer checks between batches; they may be set from any
 thread.
 
-TrainingRunner owns the thread's lifetime: start(), stop(), wait(). It lives in the GUI
-thread, so its slots (and every signal it re-emits) run there; widgets connect to it, never to
-the worker (a lambda connected to the worker would run in the worker thread under PySide6).
+TrainingRunner owns the thread's lifetime: start(), stop(), wait(), and the pause state. It does
+not relay the worker's signals: subscribe(name, slot) connects the slot straight to that signal
+of every worker it starts. The slot must be a @Slot of a QObject living in the GUI thread (then
+Qt queues the call there; a lambda connected to the worker would run in the worker thread).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class TrainingWorker(QObject):
     fitEnded = Signal(object)       # FitEnd, always exactly once per run()
     failed = Signal(str, str)       # message, details
     preparing = Signal(int, int)    # download/build progress before the first batch
+    blocked = Signal(bool)          # True: the trainer sleeps between two batches (paused); False: it goes on
     finished = Signal()             # the last signal; run() has returned
 
     def __init__(self, config: TrainConfig, *, runs_dir: str | Path | None = None,
@@ -133,6 +135,7 @@ class TrainingWorker(QObject):
         except Exception as exc:
             self._report_failure(*failure_text(exc))
             return
+        trainer.on_blocked = self._on_blocked
         with self._lock:
             self.trainer = trainer
             if self._paused:
@@ -177,6 +180,11 @@ class TrainingWorker(QObject):
             self._ended = True
             self.fitEnded.emit(event)
 
+    def _on_blocked(self, blocked: bool) -> None:
+        """The Trainer's pause hook, in this worker's thread: show every batch run so far, then say so."""
+        self._flush()
+        self.blocked.emit(blocked)
+
     def _flush(self) -> None:
         packet = self._buffer.take()
         if packet is not None:
@@ -199,16 +207,11 @@ class TrainingWorker(QObject):
 
 
 class TrainingRunner(QObject):
-    """Starts a TrainingWorker in a QThread and relays its signals in the GUI thread."""
+    """Starts a TrainingWorker in a QThread; connects the subscribers' slots to each worker's signals."""
 
-    fitStarted = Signal(object)
-    batches = Signal(object)
-    epochEnded = Signal(object)
-    fitEnded = Signal(object)
-    failed = Signal(str, str)
-    preparing = Signal(int, int)
+    WORKER_SIGNALS = ("fitStarted", "batches", "epochEnded", "fitEnded", "failed", "preparing")
     finished = Signal()            # the thread has ended and is released: a new run may start
-    pausedChanged = Signal(bool)
+    pausedChanged = Signal(bool)   # True once the trainer is really blocked; False when it goes on or ends
 
     def __init__(self, parent: QObject | None = None, *, emit_interval: float = 0.1):
         super().__init__(parent)
@@ -216,7 +219,17 @@ class TrainingRunner(QObject):
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._retired: list = []
+        self._subscribers: list[tuple[str, object]] = []
         self._paused = False
+        self._pause_requested = False
+
+    def subscribe(self, signal: str, slot) -> None:
+        """Connect `slot` to the worker signal `signal` of this and every later run."""
+        if signal not in self.WORKER_SIGNALS:
+            raise ValueError(f"a TrainingWorker has no signal {signal!r}")
+        self._subscribers.append((signal, slot))
+        if self._worker is not None:
+            getattr(self._worker, signal).connect(slot)
 
     # ------------------------------------------------------------ control (GUI thread)
 
@@ -233,39 +246,43 @@ class TrainingRunner(QObject):
         # quit() is thread-safe; a direct call from the worker's thread lets wait() return even
         # while the GUI thread is blocked in it (on quit), where a queued call never would run.
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.fitStarted.connect(self._on_fit_started)
-        worker.batches.connect(self._on_batches)
-        worker.epochEnded.connect(self._on_epoch_ended)
-        worker.fitEnded.connect(self._on_fit_ended)
-        worker.failed.connect(self._on_failed)
-        worker.preparing.connect(self._on_preparing)
+        for signal, slot in self._subscribers:
+            getattr(worker, signal).connect(slot)
+        worker.blocked.connect(self._on_blocked)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
+        self._pause_requested = False
         self._set_paused(False)
         thread.start()
 
     def pause(self) -> None:
+        """Ask for a pause after the current batch; pausedChanged(True) follows once it has happened."""
         if self._worker is not None:
+            self._pause_requested = True
             self._worker.pause()
-            self._set_paused(True)
 
     def unpause(self) -> None:
         if self._worker is not None:
+            self._pause_requested = False
             self._worker.unpause()
-            self._set_paused(False)
 
     def stop(self) -> None:
         """Ask the run to stop at the next batch; it saves itself and the thread ends."""
         if self._worker is not None:
+            self._pause_requested = False
             self._worker.request_stop()
-            self._set_paused(False)
 
     def is_running(self) -> bool:
         return self._thread is not None
 
     @property
     def paused(self) -> bool:
+        """The trainer is blocked between two batches now (not merely asked to pause)."""
         return self._paused
+
+    @property
+    def pause_requested(self) -> bool:
+        return self._pause_requested
 
     @property
     def thread(self) -> QThread | None:
@@ -288,31 +305,10 @@ class TrainingRunner(QObject):
             self._paused = value
             self.pausedChanged.emit(value)
 
-    # ------------------------------------------------------------ relays (GUI thread)
-
-    @Slot(object)
-    def _on_fit_started(self, event) -> None:
-        self.fitStarted.emit(event)
-
-    @Slot(object)
-    def _on_batches(self, packet) -> None:
-        self.batches.emit(packet)
-
-    @Slot(object)
-    def _on_epoch_ended(self, event) -> None:
-        self.epochEnded.emit(event)
-
-    @Slot(object)
-    def _on_fit_ended(self, event) -> None:
-        self.fitEnded.emit(event)
-
-    @Slot(str, str)
-    def _on_failed(self, message: str, details: str) -> None:
-        self.failed.emit(message, details)
-
-    @Slot(int, int)
-    def _on_preparing(self, done: int, total: int) -> None:
-        self.preparing.emit(done, total)
+    @Slot(bool)
+    def _on_blocked(self, blocked: bool) -> None:
+        if self._thread is not None:
+            self._set_paused(blocked)
 
     @Slot()
     def _on_thread_finished(self) -> None:
@@ -324,5 +320,6 @@ class TrainingRunner(QObject):
         # signal's delivery is asking for trouble.
         self._retired = [thread, worker]
         self._thread = self._worker = None
+        self._pause_requested = False
         self._set_paused(False)
         self.finished.emit()

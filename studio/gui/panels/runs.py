@@ -8,6 +8,7 @@ core has loaded.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -42,6 +43,7 @@ class RunsPanel(QWidget):
     runRenamed = Signal(object, object)   # old Path, new Path
     runDeleted = Signal(object)           # Path
     errorRaised = Signal(str)             # a readable message for the window to show
+    selectionChanged = Signal()           # the selection (or what is known about it) changed
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -61,7 +63,7 @@ class RunsPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Run", "Status", "Test acc"])
         self.tree.setRootIsDecorated(False)
-        # Run names start with the date and end with what was trained: keep both ends visible.
+        # Shown as "model · dataset · date": keep both ends visible when the column is narrow.
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -107,7 +109,7 @@ class RunsPanel(QWidget):
         self.tree.clear()
         self._infos.clear()
         for info in list_runs(runs_dir()):
-            item = QTreeWidgetItem([info.name, info.state, self._acc_text(info)])
+            item = QTreeWidgetItem([self.display_name(info), info.state, self._acc_text(info)])
             item.setData(0, Qt.ItemDataRole.UserRole, str(info.path))
             item.setToolTip(0, self._describe(info))
             colour = STATUS_COLOURS.get(info.state)
@@ -137,6 +139,18 @@ class RunsPanel(QWidget):
         return self._infos.get(str(Path(path)))
 
     @staticmethod
+    def display_name(info) -> str:
+        """What was trained first, then when: "lenet5 · mnist-sample · Dec 2 02:53". A name the user
+        gave (by renaming the folder) is shown as it is."""
+        match = re.match(r"^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})\d{2}(-|$)", info.name)
+        if not match:
+            return info.name
+        year, month, day, hour, minute = (int(g) for g in match.groups()[:5])
+        when = datetime(year, month, day, hour, minute).strftime("%b %-d %H:%M")
+        cfg = info.config
+        return f"{cfg.get('model', '?')} · {cfg.get('dataset', '?')} · {when}"
+
+    @staticmethod
     def _acc_text(info) -> str:
         return f"{100 * info.best_test_acc:.1f}%" if info.best_test_acc else "–"
 
@@ -144,7 +158,7 @@ class RunsPanel(QWidget):
     def _describe(info) -> str:
         cfg = info.config
         created = datetime.fromtimestamp(info.created).strftime("%Y-%m-%d %H:%M")
-        lines = [f"{cfg.get('model', '?')} on {cfg.get('dataset', '?')}",
+        lines = [info.name, f"{cfg.get('model', '?')} on {cfg.get('dataset', '?')}",
                  f"{info.epochs_done}/{cfg.get('epochs', '?')} epochs, {cfg.get('optimizer', '?')} "
                  f"lr {cfg.get('lr', '?')}, batch {cfg.get('batch_size', '?')}",
                  f"status: {info.state}" + (f" ({info.status.get('reason')})" if info.status.get("reason") else ""),
@@ -171,6 +185,7 @@ class RunsPanel(QWidget):
             self.details.setText(f"{len(paths)} runs selected: Compare draws them on the same axes.")
         else:
             self.details.setText("Select a run to see it; select several to compare them.")
+        self.selectionChanged.emit()
 
     @staticmethod
     def is_resumable(info) -> bool:

@@ -8,6 +8,8 @@ augmentation switches change.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
@@ -58,8 +60,11 @@ class DataTab(QWidget):
         self._build()
         state.datasetChanged.connect(self._on_dataset_changed)
         state.configChanged.connect(self._on_config_changed)
+        state.datasetFailed.connect(self.show_failure)
         if state.dataset is not None:
             self.show_dataset(state.dataset)
+        elif state.dataset_error:
+            self.show_failure(state.dataset_error)
 
     def _build(self) -> None:
         self.info = QLabel("Loading the dataset…")
@@ -142,6 +147,18 @@ class DataTab(QWidget):
             self.test_bars.setOpts(x=[], height=[])
             return
         self.show_dataset(self.state.dataset)
+
+    @Slot(str)
+    def show_failure(self, message: str) -> None:
+        """The dataset could not be loaded: say why, in full (plain text: an error may hold '<...>')."""
+        self.bundle = None
+        self.info.setText(f"<span style='color:#b22222'>The dataset could not be loaded: "
+                          f"{html.escape(message)}</span>")
+        self.info.setToolTip("")
+        self.sample_grid.clear("No dataset")
+        self.preview_grid.clear("No dataset")
+        self.train_bars.setOpts(x=[], height=[])
+        self.test_bars.setOpts(x=[], height=[])
 
     @Slot()
     def _on_config_changed(self) -> None:

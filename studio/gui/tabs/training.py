@@ -2,7 +2,7 @@
 
 One code path draws everything. A run's numbers live in a RunHistory, fed batch packets
 (dicts of numpy arrays) and epoch records (dicts shaped like metrics.jsonl lines). A live run
-feeds it from the worker's signals; a past run feeds it from studio.core.runs.read_metrics,
+feeds it from the worker's signals; a past run from its folder (training_history.read_history),
 converted to the very same packets and records. A timer redraws the curves from the history
 at 10 Hz, only when something changed and the tab is visible: never once per batch.
 """
@@ -10,149 +10,18 @@ at 10 Hz, only when something changed and the tab is visible: never once per bat
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
-from studio.gui.widgets.metric_plot import PALETTE, GrowingBuffer, MetricPlot
+from studio.gui.tabs.training_history import (  # noqa: F401  (re-exported: the tab's public names)
+    RunHistory, accuracy_margin, epoch_line, read_history, records_to_packet, smoothing_for,
+)
+from studio.gui.widgets.metric_plot import PALETTE, MetricPlot
 
 REDRAW_INTERVAL_MS = 100       # 10 Hz: smooth enough to the eye, cheap enough for a 2-core machine
-SMOOTHING = 0.95               # EMA factor of the smoothed batch loss (TensorBoard-style, bias-corrected)
-OVERFIT_GAP = 0.05             # train minus test accuracy that earns a hint about overfitting
-
-BATCH_COLUMNS = ("x", "epoch", "step", "loss", "smooth", "accuracy", "lr")
-EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_time",
-                 "images_per_sec")
-
-
-def records_to_packet(records: list[dict]) -> dict | None:
-    """metrics.jsonl batch lines -> the packet shape the worker emits (so both draw the same way)."""
-    rows = [r for r in records if r.get("event") == "batch"]
-    if not rows:
-        return None
-    def col(key: str) -> np.ndarray:
-        return np.asarray([float(r.get(key, np.nan)) for r in rows], dtype=np.float64)
-    packet = {key: col(key) for key in ("epoch", "batch", "step", "loss", "accuracy", "lr")}
-    batches = col("batches")
-    packet["x"] = packet["epoch"] - 1 + packet["batch"] / np.maximum(batches, 1)
-    packet["batches"] = int(batches[-1])
-    packet["images_per_sec"] = float(rows[-1].get("images_per_sec", 0.0))
-    return packet
-
-
-def epoch_line(record: dict) -> str:
-    """Seed 001's epoch line for an epoch record (live or read back)."""
-    from studio.core.engine.events import epoch_log_line
-
-    # epoch_log_line reads attributes; a record has keys
-    fields = {k: float(record.get(k, float("nan"))) for k in ("train_loss", "train_acc", "test_acc", "epoch_time")}
-    return epoch_log_line(SimpleNamespace(epoch=int(record.get("epoch", 0)), **fields))
-
-
-class RunHistory:
-    """One run's numbers as growing arrays, plus what the log and the summary need."""
-
-    def __init__(self, name: str, path: Path | None = None):
-        self.name = name
-        self.path = Path(path) if path else None
-        self.batches = GrowingBuffer(BATCH_COLUMNS, capacity=4096)
-        self.epochs = GrowingBuffer(EPOCH_COLUMNS, capacity=64)
-        self.fit_start: dict | None = None
-        self.fit_end: dict | None = None
-        self.config: dict = {}
-        self._ema = 0.0
-        self._ema_weight = 0.0
-
-    def add_batches(self, packet: dict) -> None:
-        loss = np.asarray(packet["loss"], dtype=np.float64)
-        smooth = np.empty_like(loss)
-        ema, weight = self._ema, self._ema_weight
-        for i, value in enumerate(loss):  # a packet holds a handful of batches: a plain loop is fine
-            if np.isfinite(value):
-                ema = SMOOTHING * ema + (1 - SMOOTHING) * value
-                weight = SMOOTHING * weight + (1 - SMOOTHING)
-            smooth[i] = ema / weight if weight else np.nan
-        self._ema, self._ema_weight = ema, weight
-        self.batches.extend(x=packet["x"], epoch=packet["epoch"], step=packet["step"], loss=loss, smooth=smooth,
-                            accuracy=packet["accuracy"], lr=packet["lr"])
-
-    def add_epoch(self, record: dict) -> None:
-        self.epochs.append(**{k: float(record.get(k, np.nan)) for k in EPOCH_COLUMNS})
-
-    def add_records(self, records: list[dict]) -> None:
-        """Feed a run folder's metrics, in order, through the same methods a live run uses."""
-        pending: list[dict] = []
-        for record in records:
-            kind = record.get("event")
-            if kind == "batch":
-                pending.append(record)
-                continue
-            self._flush(pending)
-            pending = []
-            if kind == "epoch":
-                self.add_epoch(record)
-            elif kind == "fit_start":
-                self.start(record)
-            elif kind == "fit_end":
-                self.fit_end = record
-        self._flush(pending)
-
-    def _flush(self, batch_records: list[dict]) -> None:
-        packet = records_to_packet(batch_records)
-        if packet is not None:
-            self.add_batches(packet)
-
-    def start(self, fit_start: dict) -> None:
-        """A (re)start: a resumed run redoes the epoch it was stopped in, so drop its partial rows."""
-        self.fit_start = fit_start
-        self.fit_end = None
-        self.config = dict(fit_start.get("config") or self.config)
-        done = int(fit_start.get("start_epoch", 0) or 0)
-        self.batches.truncate(int(np.searchsorted(self.batches.column("epoch"), done, side="right")))
-        self.epochs.truncate(int(np.searchsorted(self.epochs.column("epoch"), done, side="right")))
-
-    def label(self) -> str:
-        """A short legend label: a renamed run keeps its name; a default name becomes time + what differs."""
-        from studio.core.runs import default_name_time
-
-        time_of_day = default_name_time(self.name)
-        if time_of_day is None:
-            return self.name
-        cfg = self.config
-        return (f"{time_of_day} {cfg.get('model', '?')}, {cfg.get('optimizer', '?')} "
-                f"lr {cfg.get('lr', '?')}, batch {cfg.get('batch_size', '?')}")
-
-    def epoch_records(self) -> list[dict]:
-        return [{k: float(self.epochs.column(k)[i]) for k in EPOCH_COLUMNS} for i in range(len(self.epochs))]
-
-    def summary(self) -> str:
-        """The final numbers in words, with the overfitting hint of seed 003."""
-        if not len(self.epochs):
-            return ""
-        e = self.epochs
-        last = len(e) - 1
-        train_acc, test_acc = e.column("train_acc")[last], e.column("test_acc")[last]
-        best = int(np.nanargmax(e.column("test_acc")))
-        total_time = float(np.nansum(e.column("epoch_time")))
-        status = (self.fit_end or {}).get("status", "")
-        head = {"done": "Finished", "stopped": "Stopped", "failed": "Failed"}.get(status, "So far")
-        epochs = int(e.column("epoch")[last])
-        text = (f"<b>{head}</b> after {epochs} epoch{'s' if epochs != 1 else ''} ({total_time:.1f} s of training). "
-                f"Final: train accuracy <b>{100 * train_acc:.2f}%</b>, test accuracy <b>{100 * test_acc:.2f}%</b>, "
-                f"train loss {e.column('train_loss')[last]:.4f}, test loss {e.column('test_loss')[last]:.4f}. "
-                f"Best test accuracy {100 * e.column('test_acc')[best]:.2f}% at epoch {int(e.column('epoch')[best])}.")
-        gap = train_acc - test_acc
-        if gap > OVERFIT_GAP:
-            text += (f"<br><span style='color:#b22222'>Train accuracy is {100 * gap:.1f} points above test "
-                     "accuracy: the model is memorising its training images (overfitting). Try augmentation, "
-                     "weight decay or fewer epochs.</span>")
-        reason = (self.fit_end or {}).get("reason")
-        if status in ("stopped", "failed") and reason:
-            text += f"<br>Reason: {reason}"
-        return text
 
 
 class TrainingTab(QWidget):
@@ -248,22 +117,17 @@ class TrainingTab(QWidget):
         return history
 
     def show_run(self, run_dir: Path, redraw: bool = True) -> RunHistory:
-        """A past run, read from its folder, drawn exactly as it was drawn live."""
-        from studio.core.runs import read_metrics, read_status
+        """A past run, read from its folder (here, in this thread), drawn exactly as it was drawn live."""
+        return self.show_history(read_history(run_dir), redraw=redraw)
 
-        run_dir = Path(run_dir)
+    def show_history(self, history: RunHistory, redraw: bool = True) -> RunHistory:
+        """A past run read by read_history (off the GUI thread, preferably)."""
         self.clear()
-        history = RunHistory(run_dir.name, run_dir)
-        history.add_records(read_metrics(run_dir))
-        if history.fit_end is None:  # crashed or still running elsewhere: the status file knows
-            status = read_status(run_dir)
-            if status.get("status") in ("done", "stopped", "failed"):
-                history.fit_end = {"status": status["status"], "reason": status.get("reason", "")}
         self._add_history(history)
         self.set_epoch_span(self._planned_epochs(history))
         for record in history.epoch_records():
             self.log(epoch_line(record))
-        self.title.setText(f"Run: {run_dir.name}")
+        self.title.setText(f"Run: {history.name}")
         self._show_summary(history)
         if redraw:
             self.redraw(force=True)
@@ -271,21 +135,48 @@ class TrainingTab(QWidget):
 
     def compare_runs(self, run_dirs: list[Path]) -> list[RunHistory]:
         """Two or more runs on the same axes, one colour each (solid: test, dashed: train)."""
-        from studio.core.runs import read_metrics
+        return self.compare_histories([read_history(run_dir, with_status=False) for run_dir in run_dirs])
 
+    def compare_histories(self, histories: list[RunHistory]) -> list[RunHistory]:
         self.clear()
         self.compare_mode = True
-        for run_dir in run_dirs:
-            history = RunHistory(Path(run_dir).name, Path(run_dir))
-            history.add_records(read_metrics(Path(run_dir)))
+        for history in histories:
             self._add_history(history)
             best = history.epochs.column("test_acc")
             best_text = f"{100 * np.nanmax(best):.2f}%" if len(best) else "no epochs"
             self.log(f"{history.name}: {len(history.epochs)} epochs, best test accuracy {best_text}")
         self.set_epoch_span(max(self._planned_epochs(h) for h in self.histories) if self.histories else 1)
-        self.title.setText(f"Comparing {len(run_dirs)} runs: solid lines test, dashed lines train")
+        self.title.setText(f"Comparing {len(histories)} runs: solid lines test, dashed lines train")
         self.redraw(force=True)
         return self.histories
+
+    def shown_runs(self) -> list[Path]:
+        return [h.path for h in self.histories if h.path is not None]
+
+    def forget_run(self, run_dir: Path) -> None:
+        """The run was deleted: stop drawing it (a comparison goes on with the others)."""
+        run_dir = Path(run_dir)
+        kept = [h for h in self.histories if h.path != run_dir]
+        if len(kept) == len(self.histories):
+            return
+        if self.compare_mode and kept:
+            self.compare_histories(kept)
+        else:
+            self.clear()
+
+    def rename_run(self, old: Path, new: Path) -> None:
+        """The run on view was renamed: its title, legend and history follow."""
+        for history in self.histories:
+            if history.path == Path(old):
+                history.path, history.name = Path(new), Path(new).name
+        live = self.live
+        if live is not None and live.path == Path(new):
+            status = (live.fit_end or {}).get("status")
+            self.title.setText(f"Run: {live.name}" + (f" ({status})" if status else ""))
+
+    def shutdown(self) -> None:
+        """The window closes: no more redraws."""
+        self._timer.stop()
 
     def set_epoch_span(self, epochs: int) -> None:
         """Every plot's x axis spans the whole run from the start: the curves fill it in, the axis stays put."""
@@ -381,6 +272,17 @@ class TrainingTab(QWidget):
         text = history.summary()
         self.summary.setText(text)
         self.summary.setVisible(bool(text))
+        self._fit_summary()
+
+    def _fit_summary(self) -> None:
+        # A word-wrapped label's minimum height ignores wrapping: in the splitter's bottom pane the
+        # overfitting warning was cut off. Ask for the height its text needs at its present width.
+        width = max(self.summary.width(), 200)
+        self.summary.setMinimumHeight(self.summary.heightForWidth(width) if self.summary.text() else 0)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_summary()
 
     # ------------------------------------------------------------ drawing
 

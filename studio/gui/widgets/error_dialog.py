@@ -28,6 +28,7 @@ class ErrorDialog(QMessageBox):
         super().__init__(parent)
         self.setIcon(QMessageBox.Icon.Warning)
         self.setWindowTitle(title)
+        self.setTextFormat(Qt.TextFormat.PlainText)   # a message may hold '<urlopen error ...>': show it all
         self.setText(message)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         if details:

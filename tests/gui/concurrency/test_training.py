@@ -26,12 +26,18 @@ class Recorder(QObject):
         super().__init__()
         self.started, self.packets, self.epochs, self.ends, self.failures = [], [], [], [], []
         self.finished = False
-        runner.fitStarted.connect(self.on_started)
-        runner.batches.connect(self.on_batches)
-        runner.epochEnded.connect(self.on_epoch)
-        runner.fitEnded.connect(self.on_end)
-        runner.failed.connect(self.on_failed)
+        runner.subscribe("fitStarted", self.on_started)
+        runner.subscribe("batches", self.on_batches)
+        runner.subscribe("epochEnded", self.on_epoch)
+        runner.subscribe("fitEnded", self.on_end)
+        runner.subscribe("failed", self.on_failed)
         runner.finished.connect(self.on_finished)
+        self.paused: list[bool] = []
+        runner.pausedChanged.connect(self.on_paused)
+
+    @Slot(bool)
+    def on_paused(self, paused):
+        self.paused.append(paused)
 
     @Slot(object)
     def on_started(self, event):
@@ -127,21 +133,40 @@ def test_stop_halfway_saves_a_stopped_run(qtbot):
     assert runner.thread is None
 
 
-def test_pause_holds_the_loop_and_unpause_continues(qtbot):
+def test_paused_is_reported_once_the_loop_is_really_held(qtbot):
     runner = TrainingRunner(emit_interval=0.02)
     rec = Recorder(runner)
     runner.start(tiny_config(epochs=1, batch_size=32))
     qtbot.waitUntil(lambda: rec.batch_count() >= 2, timeout=120_000)
     runner.pause()
-    assert runner.paused
-    qtbot.wait(300)                       # let batches already in flight arrive
-    held = rec.batch_count()
-    qtbot.wait(700)
-    assert rec.batch_count() == held      # nothing trains while paused
-    runner.unpause()
+    assert not runner.paused and runner.pause_requested   # asked, not yet done: no signal yet
+    assert rec.paused == []
+    with qtbot.waitSignal(runner.pausedChanged, timeout=30_000) as blocker:
+        pass
+    assert blocker.args == [True] and runner.paused
+    trainer = runner.worker.trainer
+    assert trainer.paused
+    # Every batch run before the pause has been delivered, and the trainer is not stepping.
+    step = trainer.step
+    assert rec.packets[-1]["step"][-1] == step
+    qtbot.waitUntil(lambda: rec.batch_count() == step, timeout=5_000)
+    assert trainer.step == step
+    with qtbot.waitSignal(runner.pausedChanged, timeout=30_000) as blocker:
+        runner.unpause()
+    assert blocker.args == [False]
     qtbot.waitUntil(lambda: rec.finished, timeout=120_000)
     assert rec.ends[0].status == "done"
     assert rec.batch_count() == rec.started[0].batches_per_epoch
+    assert rec.paused == [True, False]
+
+
+def test_signals_go_straight_from_the_worker_to_the_subscriber():
+    """The runner declares no copies of the worker's signals: it connects them."""
+    runner = TrainingRunner()
+    for name in TrainingRunner.WORKER_SIGNALS:
+        assert not hasattr(runner, name)
+    with pytest.raises(ValueError):
+        runner.subscribe("no-such-signal", lambda: None)
 
 
 def test_stop_while_paused_ends_the_run(qtbot):
@@ -149,8 +174,8 @@ def test_stop_while_paused_ends_the_run(qtbot):
     rec = Recorder(runner)
     runner.start(tiny_config(epochs=3, batch_size=32))
     qtbot.waitUntil(lambda: rec.batch_count() >= 1, timeout=120_000)
-    runner.pause()
-    qtbot.wait(200)
+    with qtbot.waitSignal(runner.pausedChanged, timeout=30_000):
+        runner.pause()
     runner.stop()
     qtbot.waitUntil(lambda: rec.finished, timeout=60_000)
     assert rec.ends[0].status == "stopped"

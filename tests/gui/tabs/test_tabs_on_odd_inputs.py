@@ -11,8 +11,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
-import shiboken6
 import torch
 from PIL import Image
 
@@ -22,7 +20,7 @@ from studio.core.models import build_model
 from studio.core.paths import REPO_ROOT
 from studio.core.runs import LoadedModel, load_checkpoint
 from studio.gui.state import StudioState
-from studio.gui.concurrency.tasks import Task, _Runnable, wait_for_all_tasks
+from studio.gui.concurrency.tasks import wait_for_all_tasks
 
 DEMO = REPO_ROOT / "models" / "lenet5-mnist-sample.pt"
 
@@ -131,23 +129,6 @@ def test_a_plain_state_dict_asks_for_the_architecture_in_window_words(qtbot, tmp
     assert "--model" not in text and "Architecture list" in text and "choose the architecture" in text
     picker.show_error("something else went wrong")   # other errors are shown as they are
     assert picker.info.text() == "something else went wrong"
-
-
-# ---------------------------------------------------------------- tasks
-
-@pytest.mark.parametrize("outcome", ["done", "progress", "failed"])
-def test_a_task_whose_relay_is_gone_ends_quietly(qtbot, outcome):
-    def fn(progress, should_stop):
-        if outcome == "progress":
-            progress(1, 2)
-            raise AssertionError("the task should have been stopped by its lost relay")
-        if outcome == "failed":
-            raise ValueError("a bug")
-        return 42
-
-    task = Task(fn)
-    shiboken6.delete(task._relay)   # what interpreter shutdown does to a relay while its task runs
-    _Runnable(task).run()           # must not raise "Signal source has been deleted"
 
 
 # ---------------------------------------------------------------- Lab

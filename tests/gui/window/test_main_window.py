@@ -146,14 +146,14 @@ def test_click_train_one_epoch(qtbot, window):
     window.state.epochEnded.connect(received.append)
     qtbot.mouseClick(window.control_buttons["train"], Qt.MouseButton.LeftButton)
     assert window.runner.is_running()
-    assert window.tabs.currentWidget() is window.training_tab
+    assert window.current_tab() is window.training_tab
     assert not window.settings_panel.widget().isEnabled()      # settings are locked while training
     finish(qtbot, window)
 
     tab = window.training_tab
     tab.redraw(force=True)
     batches = tab.histories[0].batches
-    assert len(batches) == window._fit_start.batches_per_epoch
+    assert len(batches) == window.session.fit_start.batches_per_epoch
     assert tab.plots["loss"].point_count("0:batch") == len(batches)
     assert tab.plots["loss"].point_count("0:test_loss") == 1
     assert tab.plots["accuracy"].point_count("0:test_acc") == 1
@@ -180,7 +180,7 @@ def test_stop_halfway_then_resume(qtbot):
     window = make_window(qtbot, epochs=3, batch_size=128)
     window.start_training()
     qtbot.waitUntil(lambda: window.training_tab.histories and len(window.training_tab.histories[0].epochs) >= 1
-                    and len(window.training_tab.histories[0].batches) > window._fit_start.batches_per_epoch + 2,
+                    and len(window.training_tab.histories[0].batches) > window.session.fit_start.batches_per_epoch + 2,
                     timeout=120_000)
     qtbot.mouseClick(window.control_buttons["stop"], Qt.MouseButton.LeftButton)
     finish(qtbot, window)
@@ -208,10 +208,11 @@ def test_pause_and_resume_buttons(qtbot):
     qtbot.waitUntil(lambda: window.training_tab.histories and len(window.training_tab.histories[0].batches) > 2,
                     timeout=120_000)
     qtbot.mouseClick(window.control_buttons["pause"], Qt.MouseButton.LeftButton)
-    assert window.state.training_state == "paused"
     assert window.actions_by_key["resume"].isEnabled() and not window.actions_by_key["pause"].isEnabled()
+    qtbot.waitUntil(lambda: window.state.training_state == "paused", timeout=30_000)   # once really held
+    assert window.progress.format().endswith(" · paused")
     qtbot.mouseClick(window.control_buttons["resume"], Qt.MouseButton.LeftButton)
-    assert window.state.training_state == "running"
+    qtbot.waitUntil(lambda: window.state.training_state == "running", timeout=30_000)
     window.stop_training()
     finish(qtbot, window)
     assert window.state.training_state == "idle"
@@ -343,7 +344,7 @@ def test_a_past_run_looks_exactly_as_it_did_live(qtbot, window):
     window.new_run()
     assert window.state.run_dir is None and not tab.histories
     assert window.open_run(run_dir)
-    assert window.state.run_dir == run_dir
+    qtbot.waitUntil(lambda: window.state.run_dir == run_dir, timeout=30_000)   # read in the background
     for (name, key), (_, (x, y)) in live.items():
         x2, y2 = tab.plots[name]._curves[key].getData()
         np.testing.assert_allclose(x2, x, err_msg=f"{name} {key}")
@@ -361,6 +362,7 @@ def test_compare_two_runs_on_the_same_axes(qtbot, window):
     window.runs_panel.select_runs([first, second])
     window.runs_panel.buttons["compare"].click()
     tab = window.training_tab
+    qtbot.waitUntil(lambda: tab.compare_mode, timeout=30_000)   # read in the background
     assert tab.compare_mode and len(tab.histories) == 2
     for i in (0, 1):
         assert tab.plots["accuracy"].point_count(f"{i}:test_acc") == 1
@@ -414,7 +416,7 @@ def test_drop_files_anywhere_goes_to_predict(qtbot, window, tmp_path):
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
     assert dropped == [[str(image)]]
-    assert window.tabs.currentWidget() is window.tabs_by_key["predict"]
+    assert window.current_tab() is window.tab("predict")
 
 
 # ------------------------------------------------------------------ persistence

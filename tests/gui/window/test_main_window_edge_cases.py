@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QWidget
 
-from studio.gui.window.main_window import LazyTab, MainWindow
+from studio.gui.widgets.lazy_tab import LazyTab
+from studio.gui.window.main_window import MainWindow
 
 SCREEN_WIDTH = 1280
 
@@ -84,19 +85,19 @@ def test_the_window_fits_a_1280_pixel_screen_with_every_tab_built(qtbot):
     from studio.gui.app import configure_pyqtgraph
 
     configure_pyqtgraph()
-    window._build_tabs()
+    window._add_tabs()
     window.stack.setCurrentWidget(window.tabs)
     window.tabs_by_key["lab"].build()
     # Text that arrives later: VGG-16's totals on the Model tab, an evaluation with its dataset warning,
     # a long progress line.
-    window.tabs_by_key["model"].totals.setText(
+    window.tab("model").totals.setText(
         "<b>Parameters:</b> 134,300,362 &nbsp; <b>Trainable:</b> 134,300,362 &nbsp; <b>Size:</b> 512.31 MB"
         " &nbsp; <b>MACs:</b> 15.47 G &nbsp; <b>Layers:</b> 39")
-    window.tabs_by_key["model"].show_content()
-    window.tabs_by_key["evaluation"].summary.setText(
+    window.tab("model").show_content()
+    window.tab("evaluation").summary.setText(
         "<b>Accuracy</b> 87.40% &nbsp; <b>Loss</b> 0.3451 &nbsp; on 10,000 test images (current model, epoch 14)"
         " &nbsp; <span style='color:#b00020'>(trained on folder:/home/someone/pictures, tested on cifar10)</span>")
-    window.tabs_by_key["evaluation"].show_content()
+    window.tab("evaluation").show_content()
     window.progress.setFormat("20261123-164045-lenet5--tmp-rv-folderds: done, 2/2 epochs · best test accuracy "
                               "75.00% and then some more words to make it long")
     for key, tab in window.tabs_by_key.items():
@@ -141,26 +142,26 @@ def test_renaming_the_run_on_view_renames_it_everywhere(qtbot):
 
 def test_a_pause_does_not_inflate_the_eta(qtbot, monkeypatch):
     """After a long pause the ETA counted the pause as training time (ETA 13:36 for a 20-second run)."""
-    import studio.gui.window.main_window as mw
+    import studio.gui.window.session as session_module
 
     window = make(qtbot)
+    session = window.session
     clock = [100.0]
-    monkeypatch.setattr(mw.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(window.runner, "is_running", lambda: True)
-    window._fit_start = type("FitStart", (), {"epochs": 2})()
-    window._run_clock, window._run_first_done = 100.0, 0
-    window.progress.setRange(0, 20)
+    monkeypatch.setattr(session_module.time, "perf_counter", lambda: clock[0])
+    session.fit_start = type("FitStart", (), {"epochs": 2})()
+    session._run_clock, session._run_first_done = 100.0, 0
+    session._set_progress(0, 20, "")
 
     def packet(batch):
         return {"epoch": [1], "batch": [batch], "batches": 10, "images_per_sec": 100.0, "loss": [1.0],
                 "x": [batch / 10], "step": [batch], "accuracy": [0.5], "lr": [0.1]}
 
     clock[0] = 110.0   # 5 batches in 10 s: 15 left, 30 s
-    window._on_batches(packet(5))
+    session._on_batches(packet(5))
     assert "ETA 0:30" in window.progress.format()
-    window._on_paused_changed(True)
+    session._on_paused_changed(True)
     clock[0] = 710.0   # a ten-minute pause
-    window._on_paused_changed(False)
+    session._on_paused_changed(False)
     clock[0] = 712.0   # one more batch in 2 s
-    window._on_batches(packet(6))
+    session._on_batches(packet(6))
     assert "ETA 0:28" in window.progress.format(), window.progress.format()

@@ -52,6 +52,8 @@ class ActivationsTab(DemoFallback, InspectTab):
         self.setAcceptDrops(True)
         state.modelChanged.connect(self.mark_stale)
         state.datasetChanged.connect(self._dataset_changed)
+        if state.dataset is not None:   # built after the dataset loaded (tabs are built when first shown)
+            self._dataset_changed()
 
     # -- layout ------------------------------------------------------------------------------
     def _build_ui(self) -> None:

@@ -12,7 +12,6 @@ import functools
 import threading
 from typing import Any, Callable
 
-import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QSlider,
                                QStackedWidget, QVBoxLayout, QWidget)
@@ -160,8 +159,9 @@ class InspectTab(QWidget):
             # Superseded before a pool thread was free (a student scrolling through inputs): skip it.
             return None if should_stop() else fn(progress, should_stop)
 
+        # The task is owned by this tab: once the tab is gone, none of these runs.
         def done(result: Any) -> None:
-            if not shiboken6.isValid(self) or self.task is not task:
+            if self.task is not task:
                 return
             self.strip.set_busy(False)
             try:
@@ -170,15 +170,15 @@ class InspectTab(QWidget):
                 self.show_error(str(exc) if _is_studio_error(exc) else f"{type(exc).__name__}: {exc}")
 
         def failed(message: str, details: str) -> None:
-            if shiboken6.isValid(self) and self.task is task:
+            if self.task is task:
                 self.strip.set_busy(False)
                 self.show_error(message, details)
 
         def progress(done_: int, total: int) -> None:
-            if shiboken6.isValid(self) and self.task is task:
+            if self.task is task:
                 self.strip.set_progress(done_, total)
 
-        task = run_task(work, done, failed, progress)
+        task = run_task(work, done, failed, progress, owner=self)
         self.task = task
         return task
 

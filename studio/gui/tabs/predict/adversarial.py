@@ -13,8 +13,7 @@ from __future__ import annotations
 import html
 import math
 
-import shiboken6
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSizePolicy, QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
@@ -42,9 +41,6 @@ class AdversarialPanel(QWidget):
         self.outcome: AttackOutcome | None = None
         self._classes: list[str] | None = None
         self._pending: tuple | None = None                   # (item, model) of the running attack
-        self._watch = QTimer(self)                           # notices an attack the tab's queue dropped
-        self._watch.setInterval(250)
-        self._watch.timeout.connect(self._check_pending)
         self._build_ui()
         tab.picker.sourceChosen.connect(self.refresh)
         tab.table.selectionModel().currentRowChanged.connect(self._selection_changed)
@@ -220,13 +216,11 @@ class AdversarialPanel(QWidget):
         eps, steps, target = self.eps(), self.steps_spin.value(), self.target()
         self._pending = (item, loaded)
         tab._jobs.submit(lambda stop: pipeline.attack_item(loaded, item, settings, index, eps, steps, target),
-                         self._attacked, self._failed, tag="attack", replace=True)
-        self._watch.start()
+                         self._attacked, self._failed, tag="attack", replace=True, on_dropped=self._dropped)
         self._update_controls()
 
     def _attacked(self, outcome: AttackOutcome) -> None:
         pending, self._pending = self._pending, None
-        self._watch.stop()
         if pending is None or not self._is_current(pending):
             self.refresh()   # the picture or the model changed meanwhile: this answer is about something else
             return
@@ -236,22 +230,14 @@ class AdversarialPanel(QWidget):
 
     def _failed(self, message: str, details: str) -> None:
         self._pending = None
-        self._watch.stop()
         self._show_outcome(None)
         self._update_controls()
         self.verdict.setText(f"The attack failed: {html.escape(message)}")
 
-    @Slot()
-    def _check_pending(self) -> None:
-        """The tab's queue drops queued work when the model changes or the list is cleared; no
-        answer will come then, so stop waiting for it."""
-        if not shiboken6.isValid(self.tab):
-            self._watch.stop()
-            return
-        if self._pending is not None and self.tab._jobs.pending("attack") == 0:
-            self._pending = None
-            self._watch.stop()
-            self.refresh()
+    def _dropped(self) -> None:
+        """The tab's queue dropped the attack (a new model, the list cleared): no answer will come."""
+        self._pending = None
+        self.refresh()
 
     def is_busy(self) -> bool:
         return self._pending is not None

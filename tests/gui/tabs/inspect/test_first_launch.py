@@ -30,19 +30,17 @@ def window(qtbot):
 def test_inspection_tabs_show_the_demo_model_from_first_launch(qtbot, window):
     assert window.state.model is None
     for key in ("kernels", "activations", "evaluation"):
-        tab = window.tabs_by_key[key]
-        window.tabs.setCurrentWidget(tab)
+        tab = window.show_tab(key)
         qtbot.waitUntil(lambda tab=tab: not tab.is_empty() and not tab.busy, timeout=WAIT_MS)
-    assert "demo model" in window.tabs_by_key["kernels"].info.text()
-    assert "demo model" in window.tabs_by_key["activations"].model_label.text()
-    evaluation = window.tabs_by_key["evaluation"]
+    assert "demo model" in window.tab("kernels").info.text()
+    assert "demo model" in window.tab("activations").model_label.text()
+    evaluation = window.tab("evaluation")
     qtbot.waitUntil(lambda: evaluation.result is not None, timeout=WAIT_MS)
     assert "demo model" in evaluation.summary.text()
 
 
 def test_model_tab_follows_the_model_chosen_in_the_settings(qtbot, window):
-    tab = window.tabs_by_key["model"]
-    window.tabs.setCurrentWidget(tab)
+    tab = window.show_tab("model")
     qtbot.waitUntil(lambda: tab.summary is not None and not tab.busy, timeout=WAIT_MS)
     first = tab.summary
     combo = window.settings_panel.model_combo
