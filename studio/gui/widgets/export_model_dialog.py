@@ -97,7 +97,7 @@ class ExportModelDialog(QDialog):
 
         self._set_busy(True)
         self.report.setText("Exporting, then checking the file against PyTorch on held-out images…")
-        self.task = self._start_task(work, on_done=self._exported, on_error=self._failed)
+        self.task = self._start_task(work, on_done=self._exported, on_error=self._failed, owner=self)
 
     def _exported(self, result) -> None:
         self.result = result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from studio.core.errors import StudioError
@@ -78,3 +79,31 @@ def desktop_entry(window) -> Path | None:
         return None
     window.show_status(f"CNN Studio is now in the applications menu ({path})")
     return path
+
+
+def model_to_export(window) -> Path | None:
+    """The current run's best checkpoint (its last one when no best was kept), else the demo model."""
+    from studio.core.runs.sources import demo_sources
+
+    run_dir = window.state.run_dir
+    if run_dir is not None:
+        for name in ("best.pt", "last.pt"):
+            if (Path(run_dir) / "checkpoints" / name).is_file():
+                return Path(run_dir) / "checkpoints" / name
+    demos = demo_sources()
+    return Path(demos[0].path) if demos else None
+
+
+def model_dialog(window):
+    """File > Export model…: the dialog exports the current run's model (or the demo model)."""
+    from studio.gui.concurrency.tasks import run_task
+    from studio.gui.widgets.export_model_dialog import ExportModelDialog
+
+    checkpoint = model_to_export(window)
+    if checkpoint is None:
+        window.show_status("Train or open a run first: its model is what gets exported.")
+        return None
+    dialog = ExportModelDialog(checkpoint, run_task, window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog

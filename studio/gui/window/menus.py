@@ -33,6 +33,9 @@ def build_actions(w) -> dict[str, QAction]:
                                    "Save a training plot as PNG or SVG"),
         "export_csv": make_action(w, "Export &metrics as CSV…", lambda: exports.metrics_dialog(w), ["Ctrl+Shift+E"],
                                   "Save the current run's per-epoch numbers as CSV"),
+        "export_model": make_action(w, "Export mo&del…", lambda: exports.model_dialog(w), ["Ctrl+Shift+M"],
+                                    "Save the current run's model as ONNX, TorchScript or safetensors, checked "
+                                    "against PyTorch"),
         "install_desktop": make_action(w, "Add to the &applications menu", lambda: exports.desktop_entry(w),
                                        tip="Write a desktop entry for this user"),
         "quit": make_action(w, "&Quit", w.close, ["Ctrl+Q"], "Quit CNN Studio"),
@@ -56,7 +59,7 @@ def build_actions(w) -> dict[str, QAction]:
 def build_menus(w: QMainWindow, a: dict[str, QAction]) -> QMenu:
     """File, Training, View, Help; returns the View menu (the tabs add themselves to it)."""
     file_menu = w.menuBar().addMenu("&File")
-    for key in ("new", "open", None, "export_plot", "export_csv", None, "install_desktop", None, "quit"):
+    for key in ("new", "open", None, "export_plot", "export_csv", "export_model", None, "install_desktop", None, "quit"):
         file_menu.addSeparator() if key is None else file_menu.addAction(a[key])
     train_menu = w.menuBar().addMenu("&Training")
     for key in ("train", "pause", "stop", "resume"):

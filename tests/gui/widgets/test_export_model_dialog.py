@@ -30,3 +30,20 @@ def test_a_failed_export_is_said_in_the_dialog(qtbot, tmp_path):
     dialog.start_export()
     qtbot.waitUntil(lambda: "Export failed" in dialog.report.text(), timeout=60_000)
     assert "bad.pt" in dialog.report.text() and dialog.export_button.isEnabled()
+
+
+def test_file_export_model_opens_on_the_current_run_or_the_demo_model(qtbot, run):
+    from studio.gui.window import exports
+    from studio.gui.window.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert "Export mo&del…" in [a.text() for a in window.menuBar().actions()[0].menu().actions()]
+    assert exports.model_to_export(window) == DEMO  # no run yet: the demo model
+    run_dir = run[0]
+    window.state.run_dir = run_dir
+    assert exports.model_to_export(window) == run_dir / "checkpoints" / "best.pt"
+    dialog = exports.model_dialog(window)
+    assert dialog.checkpoint == run_dir / "checkpoints" / "best.pt" and dialog.isVisible()
+    dialog.close()
+    window.close()
