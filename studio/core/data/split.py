@@ -1,8 +1,9 @@
-"""Stratified train/test splits with a fixed seed (the same split every run)."""
+"""Stratified splits with a fixed seed: train/test for datasets, train/validation for a run."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 
 def stratified_split(labels: np.ndarray, *, test_fraction: float | None = None, test_per_class: int | None = None,
@@ -34,3 +35,23 @@ def _test_count(n: int, fraction: float | None, per_class: int | None) -> int:
     if n < 2:
         return 0
     return min(max(1, round(n * fraction)), n - 1)
+
+
+def carve_validation(bundle, fraction: float, seed: int):
+    """The bundle with a stratified validation split taken out of its training split (same seed, same split).
+
+    fraction 0 (the lectures' way) returns the bundle unchanged. The normalisation statistics stay
+    those of the whole training split, so a run's input pipeline does not depend on the fraction.
+    """
+    from dataclasses import replace
+
+    from studio.core.data.bundle import Split
+
+    if fraction <= 0 or len(bundle.train) < 2:
+        return bundle
+    train_idx, val_idx = stratified_split(bundle.train.labels.numpy(), test_fraction=fraction, seed=seed)
+    if len(val_idx) == 0:
+        return bundle
+    train, val = (Split(bundle.train.images[torch.from_numpy(idx)], bundle.train.labels[torch.from_numpy(idx)])
+                  for idx in (train_idx, val_idx))
+    return replace(bundle, train=train, val=val)

@@ -1,14 +1,15 @@
 """The training engine: Trainer.fit() runs a TrainConfig and tells callbacks what happens.
 
 The loop reads like the lectures' loop (seed 001/003): for each epoch, train on shuffled
-batches, then measure the test split. Around it: events for the GUI and CLI, a run folder
-that records everything as it happens, pause/stop flags checked between batches, and a stop
-with a clear reason when the loss stops being a number.
+batches, then measure the validation split (carved out of the training split with the run's
+seed; it chooses the best epoch and early stopping) and the test split (only reported).
+Around it: events for the GUI and CLI, a run folder that records everything as it happens,
+pause/stop flags checked between batches, and a stop with a clear reason when the loss stops
+being a number.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import traceback
@@ -24,6 +25,7 @@ from studio.core import normalization, runs
 from studio.core.config.train_config import TrainConfig
 from studio.core.engine.devices import cpu_threads, resolve_device
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
+from studio.core.engine.selection import BestEpoch
 from studio.core.errors import RunError, StudioError
 from studio.core.paths import runs_dir as default_runs_dir
 
@@ -94,7 +96,11 @@ class Trainer:
             torch.set_num_threads(cpu_threads(cfg.num_threads))
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed % 2**32)
+        from studio.core.data.split import carve_validation
+
         self.bundle = load_dataset(cfg.dataset, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress)
+        self.bundle = carve_validation(self.bundle, cfg.val_fraction, cfg.seed)
+        self.selection = BestEpoch("val" if self.bundle.val is not None else "test", cfg.early_stop_patience)
         self.mean, self.std = normalization.resolve(cfg.normalize, self.bundle.mean, self.bundle.std,
                                                     pretrained=cfg.pretrained)
         self.input_shape = tuple(model_input_shape(cfg.model, self.bundle.input_shape, cfg.pretrained, cfg.model_options))
@@ -131,7 +137,6 @@ class Trainer:
             self.model.train(was_training)
 
     def _make_loaders(self) -> None:
-        from studio.core.data.augment import build_augment
         from studio.core.data.batches import BatchLoader
 
         cfg, b = self.config, self.bundle
@@ -164,9 +169,8 @@ class Trainer:
         except (StudioError, KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise RunError(f"{self.run_dir.name} cannot be resumed: its last checkpoint ({path.name}) is damaged or "
                            f"does not match the run ({exc}).") from None
-        metrics = data.get("metrics")
-        best = metrics.get("best_test_acc", 0.0) if isinstance(metrics, dict) else 0.0
-        self.best_test_acc = float(best) if isinstance(best, (int, float)) and math.isfinite(best) else 0.0
+        self.selection.restore(data.get("metrics"))
+        self.best_test_acc = self.selection.test_acc
 
     def _restore_scheduler(self, state) -> None:
         """The saved schedule, or a re-planned one when resume extends the run.
@@ -212,11 +216,10 @@ class Trainer:
             self._open_run()
             self._emit(self._fit_start())
             for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
-                event = self._run_epoch(epoch)
+                self._run_epoch(epoch)
                 epochs_done = epoch
-                if self._early_stop(event):
-                    status, reason = "done", f"early stopping: test loss did not improve for " \
-                                             f"{self.config.early_stop_patience} epochs"
+                if self.selection.should_stop:
+                    status, reason = "done", self.selection.stop_reason()
                     break
             else:
                 status, reason = "done", f"finished {self.config.epochs} epochs"
@@ -231,8 +234,10 @@ class Trainer:
         except Exception as exc:  # a bug: keep the traceback for the details pane
             reason = f"{type(exc).__name__}: {_one_line(exc)}"  # the whole story is in the details
             self._emit_safely(FitError(message=reason, details=traceback.format_exc()))
+        chosen = getattr(self, "selection", None) or BestEpoch("test")
         end = FitEnd(status=status, reason=reason, epochs_done=epochs_done,
-                     best_test_acc=self.best_test_acc, elapsed=time.perf_counter() - started)
+                     best_test_acc=self.best_test_acc, elapsed=time.perf_counter() - started,
+                     best_epoch=chosen.epoch, best_val_acc=chosen.val_acc, selected_on=chosen.split)
         self._finish_run(end)
         return end
 
@@ -243,22 +248,29 @@ class Trainer:
                         num_params=sum(p.numel() for p in self.model.parameters()),
                         classes=list(self.bundle.classes), input_shape=tuple(self.input_shape),
                         train_size=len(self.bundle.train), test_size=len(self.bundle.test),
-                        skipped=[list(item) for item in getattr(self.bundle, "skipped", [])])
+                        skipped=[list(item) for item in getattr(self.bundle, "skipped", [])],
+                        val_size=len(self.bundle.val) if self.bundle.val is not None else 0)
 
     def _run_epoch(self, epoch: int) -> EpochEnd:
         t0 = time.perf_counter()
+        lr = self._lr()  # before the scheduler moves it on: the LR this epoch trains with
         train_loss, train_acc, speed = self._train_epoch(epoch)
         if self.config.train_accuracy == "full-pass":
             train_acc = self._evaluate(self.bundle.train).accuracy
+        val = self._evaluate(self.bundle.val) if self.bundle.val is not None else None
         result = self._evaluate()
         if self.scheduler is not None and self.config.schedule in ("step", "cosine"):
             self.scheduler.step()
-        self.best_test_acc = max(self.best_test_acc, result.accuracy)
+        scores = {"epoch": epoch, "test_loss": result.loss, "test_acc": result.accuracy,
+                  "val_loss": val.loss if val else None, "val_acc": val.accuracy if val else None}
+        is_best = self.selection.observe(scores)
+        self.best_test_acc = self.selection.test_acc
         event = EpochEnd(epoch=epoch, epochs=self.config.epochs, train_loss=train_loss, train_acc=train_acc,
                          test_loss=result.loss, test_acc=result.accuracy, epoch_time=time.perf_counter() - t0,
-                         images_per_sec=speed, lr=self._lr(), confusion=result.confusion,
-                         kernels=self._first_kernels())
-        self._save(event)
+                         images_per_sec=speed, lr=lr, confusion=result.confusion,
+                         kernels=self._first_kernels(), val_loss=scores["val_loss"], val_acc=scores["val_acc"],
+                         best_epoch=self.selection.epoch, selected_on=self.selection.split)
+        self._save(event, is_best)
         self._emit(event)
         return event
 
@@ -312,16 +324,6 @@ class Trainer:
                         batch_size=self.test_loader.batch_size, device=self.device,
                         num_classes=len(self.bundle.classes), channels_last=self.channels_last)
 
-    def _early_stop(self, event: EpochEnd) -> bool:
-        patience = self.config.early_stop_patience
-        if patience <= 0:
-            return False
-        if event.test_loss < getattr(self, "_best_loss", math.inf):
-            self._best_loss, self._bad_epochs = event.test_loss, 0
-            return False
-        self._bad_epochs = getattr(self, "_bad_epochs", 0) + 1
-        return self._bad_epochs >= patience
-
     # ------------------------------------------------------------ recording
 
     def _lr(self) -> float:
@@ -346,11 +348,12 @@ class Trainer:
         names = conv_layer_names(self.model)
         return get_kernels(self.model, names[0]) if names else None
 
-    def _save(self, event: EpochEnd) -> None:
+    def _save(self, event: EpochEnd, is_best: bool) -> None:
         if not self.run_dir or not self.record:
             return
         b = self.bundle
-        metrics = {"test_acc": event.test_acc, "test_loss": event.test_loss, "best_test_acc": self.best_test_acc}
+        metrics = {"test_acc": event.test_acc, "test_loss": event.test_loss, "val_acc": event.val_acc,
+                   "val_loss": event.val_loss, **self.selection.state()}
         common = dict(model_name=self.config.model, model_options=self.config.model_options, classes=b.classes,
                       input_shape=self.input_shape, mean=_match_channels(self.mean, self.input_shape[0]),
                       std=_match_channels(self.std, self.input_shape[0]), epoch=event.epoch, step=self.step,
@@ -358,7 +361,7 @@ class Trainer:
                       metrics=metrics)
         ckpt = self.run_dir / "checkpoints"
         runs.save_checkpoint(ckpt / "last.pt", self.model, **common)
-        if event.test_acc >= self.best_test_acc:
+        if is_best:
             runs.save_checkpoint(ckpt / "best.pt", self.model, **common)
         runs.save_epoch_snapshot(self.run_dir, event.epoch, event.confusion, self._conv_kernels())
         runs.write_status(self.run_dir, "running", epochs_done=event.epoch, best_test_acc=self.best_test_acc)
@@ -423,6 +426,8 @@ def _resume_config(run_dir, config: TrainConfig | None) -> TrainConfig:
         resumed.validate()
     except (StudioError, TypeError) as exc:
         raise RunError(f"{Path(run_dir).name} cannot be resumed: its config.json is damaged ({exc}).") from None
+    if "val_fraction" not in saved:
+        resumed.val_fraction = 0.0   # a run from before validation splits trained on the whole training split
     if config is not None and config.epochs > resumed.epochs:
         resumed.epochs = config.epochs   # resuming may extend a run, never change what it is
     return resumed
