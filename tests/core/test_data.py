@@ -53,7 +53,7 @@ def test_mnist_sample_is_fresh_each_call(sample):
 
 def test_list_and_unknown_datasets():
     names = [info.name for info in list_datasets()]
-    assert names == ["mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100"]
+    assert names == ["mnist-sample", "cifar10-sample", "mnist", "fashion-mnist", "cifar10", "cifar100"]
     assert [info.offline for info in list_datasets()] == [True, False, False, False, False]
     with pytest.raises(DatasetError, match="Unknown dataset"):
         load_dataset("imagenet-22k")

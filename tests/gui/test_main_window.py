@@ -159,6 +159,8 @@ def test_click_train_one_epoch(qtbot, window):
     assert tab.plots["loss"].point_count("0:batch") == len(batches)
     assert tab.plots["loss"].point_count("0:test_loss") == 1
     assert tab.plots["accuracy"].point_count("0:test_acc") == 1
+    assert tab.plots["accuracy"].point_count("0:val_acc") == tab.plots["loss"].point_count("0:val_loss") == 1
+    assert "chosen on validation" in tab.summary.text()
     assert tab.plots["lr"].point_count("0:lr") == len(batches)
     assert tab.plots["time"].point_count("0:time") == 1
     assert window.progress.value() == window.progress.maximum() > 0
@@ -377,6 +379,7 @@ def test_export_plots_and_metrics(qtbot, window, tmp_path):
     csv_path = window.export_metrics(tmp_path / "metrics.csv")
     rows = list(csv.DictReader(open(csv_path)))
     assert len(rows) == 1 and rows[0]["epoch"] == "1" and 0 <= float(rows[0]["test_acc"]) <= 1
+    assert 0 <= float(rows[0]["val_acc"]) <= 1 and float(rows[0]["val_loss"]) > 0   # train / val / test
 
 
 def test_rename_delete_reveal_from_the_runs_list(qtbot, window):

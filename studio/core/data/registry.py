@@ -69,6 +69,19 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, downlo
     return load_remote(spec, paths.data_dir(data_dir) / spec.name, download=download, progress=progress)
 
 
+OFFLINE_STAND_INS = {"cifar10": "cifar10-sample", "mnist": "mnist-sample"}
+
+
+def offline_stand_in(name: str, data_dir: str | os.PathLike | None = None) -> str:
+    """The bundled sample to use for a dataset that is not downloaded yet (the name itself when it is)."""
+    from studio.core.data.torchvision_sets import files_present
+
+    sample = OFFLINE_STAND_INS.get(name)
+    if sample is None or files_present(REMOTE[name], paths.data_dir(data_dir) / name):
+        return name
+    return sample
+
+
 def dataset_folder(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     """Where a downloadable dataset's files live (for "put the files here" hints)."""
     spec = REMOTE.get(name)

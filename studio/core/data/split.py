@@ -55,3 +55,19 @@ def carve_validation(bundle, fraction: float, seed: int):
     train, val = (Split(bundle.train.images[torch.from_numpy(idx)], bundle.train.labels[torch.from_numpy(idx)])
                   for idx in (train_idx, val_idx))
     return replace(bundle, train=train, val=val)
+
+
+def run_split(bundle, which: str, config: dict | None = None):
+    """The test split, or ("val") the validation split a run with `config` (val_fraction, seed) held out.
+
+    None when that run had no validation split (val_fraction 0, or a run from before them).
+    """
+    if which == "test":
+        return bundle.test
+    if bundle.val is not None:   # already carved (a trainer's bundle)
+        return bundle.val
+    config = config or {}
+    fraction, seed = config.get("val_fraction", 0.0), config.get("seed", 0)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not isinstance(seed, int):
+        return None
+    return carve_validation(bundle, float(fraction), seed).val if fraction > 0 else None

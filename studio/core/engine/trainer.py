@@ -44,7 +44,7 @@ class _Halt(Exception):
 class Trainer:
     def __init__(self, config: TrainConfig | None = None, *, callbacks: Iterable[Callable] = (),
                  runs_dir: str | Path | None = None, run_dir: str | Path | None = None,
-                 resume: bool = False, record: bool = True):
+                 resume: bool = False, record: bool = True, keep_cores_free: int = 0):
         if resume:
             config = _resume_config(run_dir, config)
         self.config = config or TrainConfig()
@@ -54,6 +54,7 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir else None
         self.resume = resume
         self.record = record
+        self.keep_cores_free = keep_cores_free   # with num_threads 0: the window keeps 1, headless none
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -93,7 +94,7 @@ class Trainer:
         cfg = self.config
         self.device = resolve_device(cfg.device)
         if self.device.type == "cpu":
-            torch.set_num_threads(cpu_threads(cfg.num_threads))
+            torch.set_num_threads(cpu_threads(cfg.num_threads, self.keep_cores_free))
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed % 2**32)
         from studio.core.data.split import carve_validation

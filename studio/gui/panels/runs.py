@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 
-CSV_FIELDS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_time", "images_per_sec")
+CSV_FIELDS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "lr", "epoch_time",
+              "images_per_sec")
 STATUS_COLOURS = {"done": "#2a7d2a", "stopped": "#a66a00", "failed": "#b22222", "running": "#1f5fa8"}
 
 

@@ -25,8 +25,8 @@ SMOOTHING = 0.95               # EMA factor of the smoothed batch loss (TensorBo
 OVERFIT_GAP = 0.05             # train minus test accuracy that earns a hint about overfitting
 
 BATCH_COLUMNS = ("x", "epoch", "step", "loss", "smooth", "accuracy", "lr")
-EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_time",
-                 "images_per_sec")
+EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "lr",
+                 "epoch_time", "images_per_sec")
 
 
 def records_to_packet(records: list[dict]) -> dict | None:
@@ -81,7 +81,9 @@ class RunHistory:
                             accuracy=packet["accuracy"], lr=packet["lr"])
 
     def add_epoch(self, record: dict) -> None:
-        self.epochs.append(**{k: float(record.get(k, np.nan)) for k in EPOCH_COLUMNS})
+        # val_* is None without a validation split (and absent in older runs): a gap in the curve
+        self.epochs.append(**{k: float(v) if isinstance(v := record.get(k), (int, float)) else np.nan
+                              for k in EPOCH_COLUMNS})
 
     def add_records(self, records: list[dict]) -> None:
         """Feed a run folder's metrics, in order, through the same methods a live run uses."""
@@ -134,7 +136,8 @@ class RunHistory:
         e = self.epochs
         last = len(e) - 1
         train_acc, test_acc = e.column("train_acc")[last], e.column("test_acc")[last]
-        best = int(np.nanargmax(e.column("test_acc")))
+        chooser = "val_acc" if np.isfinite(e.column("val_acc")).any() else "test_acc"   # as the trainer chose
+        best = int(np.nanargmax(e.column(chooser)))
         total_time = float(np.nansum(e.column("epoch_time")))
         status = (self.fit_end or {}).get("status", "")
         head = {"done": "Finished", "stopped": "Stopped", "failed": "Failed"}.get(status, "So far")
@@ -142,7 +145,8 @@ class RunHistory:
         text = (f"<b>{head}</b> after {epochs} epoch{'s' if epochs != 1 else ''} ({total_time:.1f} s of training). "
                 f"Final: train accuracy <b>{100 * train_acc:.2f}%</b>, test accuracy <b>{100 * test_acc:.2f}%</b>, "
                 f"train loss {e.column('train_loss')[last]:.4f}, test loss {e.column('test_loss')[last]:.4f}. "
-                f"Best test accuracy {100 * e.column('test_acc')[best]:.2f}% at epoch {int(e.column('epoch')[best])}.")
+                f"Best epoch (chosen on {'validation' if chooser == 'val_acc' else 'test'}): "
+                f"{int(e.column('epoch')[best])}, test accuracy {100 * e.column('test_acc')[best]:.2f}%.")
         gap = train_acc - test_acc
         if gap > OVERFIT_GAP:
             text += (f"<br><span style='color:#b22222'>Train accuracy is {100 * gap:.1f} points above test "
@@ -309,8 +313,10 @@ class TrainingTab(QWidget):
             p["loss"].add_curve(f"{i}:smooth", color=PALETTE[0], width=2, name="batch loss, smoothed")
             p["loss"].add_curve(f"{i}:train_loss", color=PALETTE[0], width=1, dash=True, symbol="o",
                                 name="train loss (epoch)")
+            p["loss"].add_curve(f"{i}:val_loss", color=PALETTE[2], width=2, symbol="t", name="val loss (epoch)")
             p["loss"].add_curve(f"{i}:test_loss", color=PALETTE[1], width=2, symbol="o", name="test loss (epoch)")
             p["accuracy"].add_curve(f"{i}:train_acc", color=PALETTE[0], width=2, symbol="o", name="train")
+            p["accuracy"].add_curve(f"{i}:val_acc", color=PALETTE[2], width=2, symbol="t", name="val")
             p["accuracy"].add_curve(f"{i}:test_acc", color=PALETTE[1], width=2, symbol="o", name="test")
             p["accuracy"].add_fill(f"{i}:train_acc", f"{i}:test_acc", "#d62728", alpha=40)
             p["lr"].add_curve(f"{i}:lr", color=PALETTE[2], width=2)
@@ -412,6 +418,9 @@ class TrainingTab(QWidget):
                 ex = e.column("epoch")
                 p["loss"].set_data(f"{i}:train_loss", ex, e.column("train_loss"))
                 p["loss"].set_data(f"{i}:test_loss", ex, e.column("test_loss"))
+                if p["loss"].has_curve(f"{i}:val_loss"):
+                    p["loss"].set_data(f"{i}:val_loss", ex, e.column("val_loss"))
+                    p["accuracy"].set_data(f"{i}:val_acc", ex, 100 * e.column("val_acc"))
                 p["accuracy"].set_data(f"{i}:train_acc", ex, 100 * e.column("train_acc"))
                 p["accuracy"].set_data(f"{i}:test_acc", ex, 100 * e.column("test_acc"))
                 p["time"].set_data(f"{i}:time", ex, e.column("epoch_time"))

@@ -42,7 +42,8 @@ def cell_indices(result, true: int, pred: int) -> np.ndarray:
 class EvaluationTab(InspectTab):
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(state, parent)
-        self.result = None              # EvalResult of the current model on the test split
+        self.result = None              # EvalResult of the current model on the test (or validation) split
+        self.split_name, self.split = "test", None   # the images `result` was computed on
         self._result_for = None         # the LoadedModel it belongs to
         self._model_seen = None
         self.cm: np.ndarray | None = None
@@ -63,6 +64,10 @@ class EvaluationTab(InspectTab):
     def _build_ui(self) -> None:
         self.eval_button = QPushButton("Evaluate on the test set")
         self.eval_button.clicked.connect(self.evaluate)
+        self.split_choice = QComboBox()   # test by default; val: the run's own held-out images
+        self.split_choice.addItem("Test split", "test")
+        self.split_choice.addItem("Validation split", "val")
+        self.split_choice.currentIndexChanged.connect(self._split_changed)
         self.summary = QLabel()
         self.summary.setStyleSheet("font-size: 14px;")
         # Wrapping: on one line, "Accuracy … on 500 test images (current model, epoch 4) (trained on …)"
@@ -129,6 +134,7 @@ class EvaluationTab(InspectTab):
         split.setSizes([560, 520])
         top = QHBoxLayout()
         top.addWidget(self.eval_button)
+        top.addWidget(self.split_choice)
         top.addWidget(self.summary, 1)
         top.addWidget(QLabel("Show:"))
         top.addWidget(self.mode)
@@ -142,6 +148,23 @@ class EvaluationTab(InspectTab):
     def _dataset_changed(self) -> None:
         self.result = None
         self.mark_stale()
+
+    def _split_changed(self) -> None:
+        self.eval_button.setText(f"Evaluate on the {self.split_choice.currentText().split()[0].lower()} set")
+        self.result = None
+        self.mark_stale()
+
+    def _chosen_split(self, loaded):
+        """(name, Split) to evaluate on; the validation split is carved as the model's run carved it."""
+        from studio.core.data.split import run_split
+
+        which = self.split_choice.currentData()
+        config = (getattr(loaded, "checkpoint", None) or {}).get("config")
+        split = run_split(self.state.dataset, which, config if isinstance(config, dict) else None)
+        if split is None:
+            self.show_note("This model's run held out no validation split (val_fraction 0): showing the test split.")
+            return "test", self.state.dataset.test
+        return ("validation" if which == "val" else "test"), split
 
     def _run_changed(self) -> None:
         self._snapshots.clear()
@@ -193,7 +216,7 @@ class EvaluationTab(InspectTab):
         loaded = self.state.model
         if loaded is None or not self._can_evaluate():
             return
-        split = self.state.dataset.test
+        name, split = self._chosen_split(loaded)
 
         def work(progress, should_stop):
             from studio.core.engine.evaluate import evaluate
@@ -206,11 +229,12 @@ class EvaluationTab(InspectTab):
             if result.cancelled:
                 return
             self.result, self._result_for = result, loaded
+            self.split_name, self.split = name, split
             self.shown_epoch = None
             self.epochs.select(getattr(loaded, "epoch", -1))
             self._display()
 
-        self.start(f"Evaluating on {len(split):,} test images…", work, done)
+        self.start(f"Evaluating on {len(split):,} {name} images…", work, done)
 
     # -- epochs ----------------------------------------------------------------------------------
     def _load_epochs(self, new_model: bool = False) -> None:
@@ -258,7 +282,7 @@ class EvaluationTab(InspectTab):
             self.cm = self.result.confusion
             n = int(self.cm.sum())
             self.summary.setText(f"<b>Accuracy</b> {self.result.accuracy:.2%} &nbsp; <b>Loss</b> "
-                                 f"{self.result.loss:.4f} &nbsp; on {n:,} test images (current model"
+                                 f"{self.result.loss:.4f} &nbsp; on {n:,} {self.split_name} images (current model"
                                  + (f", epoch {loaded.epoch})" if getattr(loaded, "epoch", 0) else ")")
                                  + self._dataset_note())
         elif epoch is not None:
@@ -366,7 +390,7 @@ class EvaluationTab(InspectTab):
             return
         idx = cell_indices(self.result, true, pred)
         self.cell_images = idx
-        split = self.state.dataset.test
+        split = self.split
         conf = self.result.probs[idx, pred]
         self.cell_grid.set_tiles([display_image(split.images[i].numpy()) for i in idx],
                                  captions=[f"{c:.0%}" for c in conf],
@@ -395,7 +419,7 @@ class EvaluationTab(InspectTab):
             idx = idx[np.sort(np.random.default_rng(0).choice(len(idx), GRID_LIMIT, replace=False))]
             idx = idx[np.random.default_rng(1).permutation(GRID_LIMIT)]
         self.grid_images = idx
-        split = self.state.dataset.test
+        split = self.split
         captions, colours, tips = [], [], []
         for i in idx:
             t, p = int(r.y_true[i]), int(r.y_pred[i])
