@@ -36,7 +36,7 @@ def _check(qtbot, window):
     codes: list[int] = []
     SelfTest(window, quit_app=codes.append)
     window.ready.emit()
-    qtbot.waitUntil(lambda: codes, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(codes), timeout=10_000)
     return codes
 
 
