@@ -33,7 +33,7 @@ def test_one_epoch_writes_the_run_folder_and_fires_events(tmp_path):
     assert json.loads((run / "status.json").read_text())["status"] == "done"
     assert runs.read_run(run).config["model"] == "lenet5"
     records = runs.read_metrics(run)
-    assert [r["event"] for r in records].count("batch") == 36
+    assert [r["event"] for r in records].count("batch") == 32
     assert (run / "checkpoints" / "last.pt").is_file() and (run / "checkpoints" / "best.pt").is_file()
     snapshot = runs.load_epoch_snapshot(run, 1)
     assert snapshot["confusion"].sum() == 500
