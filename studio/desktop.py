@@ -44,7 +44,7 @@ def desktop_entry_text(command: list[str] | None = None, icon: str = ICON_NAME) 
     return "\n".join([
         "[Desktop Entry]",
         "Type=Application",
-        "Version=1.5",
+        "Version=1.4",  # the newest version desktop-file-validate (0.26/0.27) knows
         "Name=CNN Studio",
         "GenericName=Neural network trainer",
         "Comment=Train convolutional neural networks on images and watch them learn",
@@ -52,7 +52,7 @@ def desktop_entry_text(command: list[str] | None = None, icon: str = ICON_NAME) 
         f"Path={REPO_ROOT}" if (REPO_ROOT / "main.py").is_file() else "",
         f"Icon={icon}",
         "Terminal=false",
-        "Categories=Education;Science;ArtificialIntelligence;",
+        "Categories=Education;ArtificialIntelligence;",  # one main category: listed once
         "Keywords=CNN;deep learning;PyTorch;neural network;MNIST;CIFAR;",
         "StartupNotify=true",
         "",

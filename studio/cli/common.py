@@ -68,7 +68,10 @@ def _load_model(args: argparse.Namespace):
 
     classes = [c.strip() for c in args.classes.split(",")] if args.classes else None
     mean, std = FIXED[args.normalize] if args.normalize else (None, None)
-    return load_checkpoint(Path(args.checkpoint), model_name=args.model, classes=classes, mean=mean, std=std)
+    from studio.core.runs.sources import resolve_checkpoint
+
+    return load_checkpoint(resolve_checkpoint(args.checkpoint), model_name=args.model, classes=classes, mean=mean,
+                           std=std)
 
 
 def _emit_json(doc: Any) -> None:

@@ -137,10 +137,12 @@ def _run_trainer(make_trainer, args: argparse.Namespace) -> int:
     if args.json:
         _emit_json({"run_dir": str(trainer.run_dir) if trainer.run_dir else None, "status": end.status,
                     "reason": end.reason, "epochs_done": end.epochs_done, "best_test_acc": end.best_test_acc,
+                    "best_epoch": end.best_epoch, "best_val_acc": end.best_val_acc, "selected_on": end.selected_on,
                     "elapsed": end.elapsed, "epochs": logger.epochs, "skipped": logger.skipped,
                     "exit_code": code})
     else:
-        print(f"==> {end.status}: {end.reason.rstrip('.')}. Best test accuracy {100 * end.best_test_acc:.2f}%. "
+        chosen = f" (epoch {end.best_epoch}, chosen on {end.selected_on})" if end.best_epoch else ""
+        print(f"==> {end.status}: {end.reason.rstrip('.')}. Best test accuracy {100 * end.best_test_acc:.2f}%{chosen}. "
               f"Run folder: {trainer.run_dir}")
     if end.status == "failed":
         print(f"error: {end.reason}", file=sys.stderr)

@@ -1,8 +1,17 @@
-"""Per-user folders (platformdirs), each overridable by the caller."""
+"""Where things are: the bundled resources and demo models, and the per-user folders (platformdirs).
+
+The repository keeps `resources/` and `models/` at its top level; a wheel carries them inside the
+package as `studio/_resources` and `studio/_models` (the mapping is in setup.py). They are found
+through importlib.resources, so a wheel, an editable install and a plain checkout all work.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+from importlib import resources as _resources
 from pathlib import Path
 
 import platformdirs
@@ -10,8 +19,36 @@ import platformdirs
 APP_NAME = "cnn-studio"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-RESOURCES = REPO_ROOT / "resources"
-DEMO_MODELS = REPO_ROOT / "models"
+
+
+def _bundled(installed_name: str, checkout_name: str) -> Path:
+    """The installed package's copy of a bundled folder, else the checkout's top-level one."""
+    packaged = _resources.files("studio") / installed_name
+    if not packaged.is_dir():
+        return REPO_ROOT / checkout_name
+    if isinstance(packaged, Path):
+        return packaged
+    return _extract(packaged)  # a zipped install: Qt, numpy and shutil need real files
+
+
+def _extract(folder) -> Path:
+    target = Path(tempfile.mkdtemp(prefix=f"{APP_NAME}-{folder.name}-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    _copy_tree(folder, target)
+    return target
+
+
+def _copy_tree(folder, target: Path) -> None:
+    for item in folder.iterdir():
+        if item.is_dir():
+            (target / item.name).mkdir()
+            _copy_tree(item, target / item.name)
+        else:
+            (target / item.name).write_bytes(item.read_bytes())
+
+
+RESOURCES = _bundled("_resources", "resources")   # icons, sample photos, bundled datasets, desktop entry
+DEMO_MODELS = _bundled("_models", "models")       # the demo checkpoint and its model card
 
 
 def _pick(override: str | os.PathLike | None, env: str, default: str) -> Path:

@@ -163,12 +163,16 @@ def run(argv: list[str] | None = None) -> int:
     window = MainWindow()
     if os.environ.get("CNN_STUDIO_STARTUP_PROBE"):
         _startup_probe(window)
+    from studio.gui.self_test import ENV, SelfTest
+
+    check = SelfTest(window) if os.environ.get(ENV) else None   # CI: quit when ready, fail on an error
     window.show()
     code = app.exec()
     _shutdown(window)
+    code = int(check.exit_code if check else code)
     if owns_process:
-        _end_process(int(code))
-    return int(code)
+        _end_process(code)
+    return code
 
 
 def _end_process(code: int) -> None:

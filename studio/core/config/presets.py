@@ -52,22 +52,38 @@ PRESETS = [
     Preset("seed000-alexnet", lecture_title("000") + " (AlexNet, 227x227)",
            "notebook 000, lines 745-830: Resize(227), Normalize(0.5), batch 64, Adam lr 0.001, 10 epochs",
            {"dataset": "cifar10", "model": "alexnet", "optimizer": "adam", "lr": 1e-3, "batch_size": 64,
-            "epochs": 10, "schedule": "none", "normalize": "half", "augment": _NO_AUG, "weight_decay": 0.0}),
+            "epochs": 10, "schedule": "none", "normalize": "half", "augment": _NO_AUG, "weight_decay": 0.0,
+            "val_fraction": 0.0}),
     Preset("seed001-cifarcnn", lecture_title("001") + " (CifarCNN, crop and flip)",
            "notebook 001, lines 456-470 and 679-701: RandomCrop(32, padding=4), RandomHorizontalFlip, its CIFAR-10 "
            "constants, batch 128, Adam lr 1e-4, 20 epochs",
            {"dataset": "cifar10", "model": "cifar-cnn", "optimizer": "adam", "lr": 1e-4, "batch_size": 128,
-            "epochs": 20, "schedule": "none", "normalize": "seed001", "weight_decay": 0.0,
+            "epochs": 20, "schedule": "none", "normalize": "seed001", "weight_decay": 0.0, "val_fraction": 0.0,
             "train_accuracy": "full-pass",
             "augment": AugmentConfig(hflip=True, crop_padding=4).__dict__}),
     Preset("seed003-cnn", lecture_title("003") + " (the 3-block BatchNorm CNN)",
            "notebook 003, lines 99-114 and 287-310: Normalize(0.5), batch 100, Adam lr 0.001, 10 epochs",
            {"dataset": "cifar10", "model": "lecture-cnn", "optimizer": "adam", "lr": 1e-3, "batch_size": 100,
-            "epochs": 10, "schedule": "none", "normalize": "half", "augment": _NO_AUG, "weight_decay": 0.0}),
+            "epochs": 10, "schedule": "none", "normalize": "half", "augment": _NO_AUG, "weight_decay": 0.0,
+            "val_fraction": 0.0}),
     Preset("seed004-cifar10model", lecture_title("004") + " (CIFAR10Model on CIFAR-10)",
            "notebook 004, lines 288-410: the valid-conv model with AdaptiveAvgPool, Adam lr 0.01",
            {"dataset": "cifar10", "model": "cifar10-model", "optimizer": "adam", "lr": 1e-2, "batch_size": 64,
-            "epochs": 10, "schedule": "none", "normalize": "half", "augment": _NO_AUG, "weight_decay": 0.0}),
+            "epochs": 10, "schedule": "none", "normalize": "half", "augment": _NO_AUG, "weight_decay": 0.0,
+            "val_fraction": 0.0}),
+    # The studio's own recipes for the bundled CIFAR-10 sample (offline): numbers in the README's model table.
+    Preset("sample-lecture-cnn", "Lecture CNN on the bundled CIFAR-10 sample (offline)",
+           "CNN Studio: the 3-block CNN of \"" + LECTURES["003"] + "\" on cifar10-sample, Adam 2e-3 with a one-cycle schedule, batch 32, "
+           "horizontal flips, 10 epochs",
+           {"dataset": "cifar10-sample", "model": "lecture-cnn", "optimizer": "adam", "lr": 2e-3, "batch_size": 32,
+            "epochs": 10, "schedule": "onecycle", "normalize": "dataset", "weight_decay": 0.0,
+            "label_smoothing": 0.0, "augment": AugmentConfig(hflip=True).__dict__}),
+    Preset("sample-cifar-cnn", "CifarCNN on the bundled CIFAR-10 sample (offline)",
+           "CNN Studio: the CifarCNN of \"" + LECTURES["001"] + "\" on cifar10-sample, Adam 1e-3 with a one-cycle schedule, batch 64, "
+           "horizontal flips, 10 epochs",
+           {"dataset": "cifar10-sample", "model": "cifar-cnn", "optimizer": "adam", "lr": 1e-3, "batch_size": 64,
+            "epochs": 10, "schedule": "onecycle", "normalize": "dataset", "weight_decay": 0.0,
+            "label_smoothing": 0.0, "augment": AugmentConfig(hflip=True).__dict__}),
 ]
 
 

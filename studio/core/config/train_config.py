@@ -73,9 +73,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"           # auto / cpu / cuda / cuda:N / mps
     amp: bool = False              # mixed precision, CUDA only
-    early_stop_patience: int = 0   # 0 = off; epochs without test-loss improvement
+    early_stop_patience: int = 0   # 0 = off; epochs without validation-loss improvement (test without one)
     compile: bool = False          # torch.compile, opt-in (slow to start on CPU)
-    num_threads: int = 0           # 0 = leave one core free on CPU
+    num_threads: int = 0           # 0 = automatic: every core headless, all but one in the window
     image_size: int = 64           # side for folder datasets, which have no fixed size
     # "running": accuracy of the epoch's training batches as they go (seed 003); "full-pass": one more
     # pass over the training split in eval mode after the epoch, counted in the epoch time (seed 001).

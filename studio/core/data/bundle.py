@@ -35,6 +35,7 @@ class DatasetBundle:
 
     mean/std are per channel in 0..1 pixel units, computed from the train split.
     `skipped` lists (file, reason) for folder datasets' files that could not be decoded.
+    `val` is the validation split carved out of the training split for a run (split.carve_validation).
     """
 
     name: str
@@ -45,6 +46,7 @@ class DatasetBundle:
     std: tuple[float, ...]
     source: str = ""
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    val: Split | None = None
 
     @property
     def input_shape(self) -> tuple[int, int, int]:

@@ -10,16 +10,20 @@ from studio.core import paths
 from studio.core.data.bundle import DatasetBundle, DatasetInfo
 from studio.core.data.folder import PREFIX as FOLDER_PREFIX
 from studio.core.data.folder import load_folder
-from studio.core.data.sample import load_mnist_sample
+from studio.core.data.sample import load_cifar10_sample, load_mnist_sample
 from studio.core.data.torchvision_sets import REMOTE, load_remote
 from studio.core.errors import DatasetError
 
 DEFAULT_DATASET = "mnist-sample"
+BUNDLED = {"mnist-sample": load_mnist_sample, "cifar10-sample": load_cifar10_sample}
 
 _INFO = (
     DatasetInfo("mnist-sample", "MNIST sample (bundled)",
                 "5,000 real handwritten digits, 28x28 grayscale, 10 classes: 4,500 to train, 500 to test. "
                 "Ships with the app, works offline.", True),
+    DatasetInfo("cifar10-sample", "CIFAR-10 sample (bundled)",
+                "5,506 real CIFAR-10 colour photos, 32x32, 10 classes (plane, car, bird, cat, ...): 4,660 to train, "
+                "846 to test. Ships with the app, works offline.", True),
     DatasetInfo("mnist", "MNIST",
                 "70,000 handwritten digits, 28x28 grayscale, 10 classes (60,000 train / 10,000 test). "
                 "Downloads about 11 MB once.", False),
@@ -44,15 +48,15 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, downlo
                  image_size: int = 64, progress: Callable[[int, int], None] | None = None) -> DatasetBundle:
     """Load a dataset by name into preloaded uint8 tensors (see DatasetBundle).
 
-    "mnist-sample" is bundled; "mnist", "fashion-mnist", "cifar10", "cifar100" are cached under
+    "mnist-sample" and "cifar10-sample" are bundled; "mnist", "fashion-mnist", "cifar10", "cifar100" are cached under
     paths.data_dir(data_dir)/<name> and downloaded when missing and `download` is on
     (DownloadError names the folder to put the files in otherwise); "folder:/some/path" reads
     one subfolder per class, resized to image_size. progress(done, total) reports stages or
     files. Every call returns new tensors, which the caller may modify.
     """
     name = (name or "").strip()
-    if name == DEFAULT_DATASET:
-        return load_mnist_sample()
+    if name in BUNDLED:
+        return BUNDLED[name]()
     if name.startswith(FOLDER_PREFIX):
         folder = name[len(FOLDER_PREFIX):].strip()
         if not folder:
@@ -63,6 +67,19 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, downlo
         known = ", ".join(info.name for info in _INFO)
         raise DatasetError(f"Unknown dataset {name!r}. Choose one of {known}, or folder:/path/to/images.")
     return load_remote(spec, paths.data_dir(data_dir) / spec.name, download=download, progress=progress)
+
+
+OFFLINE_STAND_INS = {"cifar10": "cifar10-sample", "mnist": "mnist-sample"}
+
+
+def offline_stand_in(name: str, data_dir: str | os.PathLike | None = None) -> str:
+    """The bundled sample to use for a dataset that is not downloaded yet (the name itself when it is)."""
+    from studio.core.data.torchvision_sets import files_present
+
+    sample = OFFLINE_STAND_INS.get(name)
+    if sample is None or files_present(REMOTE[name], paths.data_dir(data_dir) / name):
+        return name
+    return sample
 
 
 def dataset_folder(name: str, data_dir: str | os.PathLike | None = None) -> Path:

@@ -1,8 +1,9 @@
-"""Stratified train/test splits with a fixed seed (the same split every run)."""
+"""Stratified splits with a fixed seed: train/test for datasets, train/validation for a run."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 
 def stratified_split(labels: np.ndarray, *, test_fraction: float | None = None, test_per_class: int | None = None,
@@ -34,3 +35,39 @@ def _test_count(n: int, fraction: float | None, per_class: int | None) -> int:
     if n < 2:
         return 0
     return min(max(1, round(n * fraction)), n - 1)
+
+
+def carve_validation(bundle, fraction: float, seed: int):
+    """The bundle with a stratified validation split taken out of its training split (same seed, same split).
+
+    fraction 0 (the lectures' way) returns the bundle unchanged. The normalisation statistics stay
+    those of the whole training split, so a run's input pipeline does not depend on the fraction.
+    """
+    from dataclasses import replace
+
+    from studio.core.data.bundle import Split
+
+    if fraction <= 0 or len(bundle.train) < 2:
+        return bundle
+    train_idx, val_idx = stratified_split(bundle.train.labels.numpy(), test_fraction=fraction, seed=seed)
+    if len(val_idx) == 0:
+        return bundle
+    train, val = (Split(bundle.train.images[torch.from_numpy(idx)], bundle.train.labels[torch.from_numpy(idx)])
+                  for idx in (train_idx, val_idx))
+    return replace(bundle, train=train, val=val)
+
+
+def run_split(bundle, which: str, config: dict | None = None):
+    """The test split, or ("val") the validation split a run with `config` (val_fraction, seed) held out.
+
+    None when that run had no validation split (val_fraction 0, or a run from before them).
+    """
+    if which == "test":
+        return bundle.test
+    if bundle.val is not None:   # already carved (a trainer's bundle)
+        return bundle.val
+    config = config or {}
+    fraction, seed = config.get("val_fraction", 0.0), config.get("seed", 0)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not isinstance(seed, int):
+        return None
+    return carve_validation(bundle, float(fraction), seed).val if fraction > 0 else None

@@ -115,7 +115,7 @@ def load_remote(spec: RemoteDataset, root: Path, *, download: bool, progress: Pr
 # ----------------------------------------------------------------------------- files
 
 def _ensure_files(spec: RemoteDataset, root: Path, download: bool) -> None:
-    if _files_present(spec, root):
+    if files_present(spec, root):
         return
     archive = spec.kind != "idx" and (root / spec.tv_class.filename).is_file()
     if not (download or archive):
@@ -127,11 +127,11 @@ def _ensure_files(spec: RemoteDataset, root: Path, download: bool) -> None:
         raise DownloadError(_missing_message(spec, root, f"Could not download {spec.title} from "
                                                          f"{spec.download_url()} (no network?): {_short(exc)}."
                                                          )) from None
-    if not _files_present(spec, root):
+    if not files_present(spec, root):
         raise DownloadError(_missing_message(spec, root, f"{spec.title} was downloaded but files are missing."))
 
 
-def _files_present(spec: RemoteDataset, root: Path) -> bool:
+def files_present(spec: RemoteDataset, root: Path) -> bool:
     folder = spec.folder(root)
     if spec.kind == "idx":
         return all(_idx_path(folder, name) is not None for name in _IDX_FILES)

@@ -30,8 +30,9 @@ class ConsoleLogger:
             self._on_batch(event)
         elif isinstance(event, EpochEnd):
             self.close()
-            self.epochs.append({k: getattr(event, k) for k in ("epoch", "train_loss", "train_acc", "test_loss",
-                                                                 "test_acc", "epoch_time", "images_per_sec", "lr")})
+            self.epochs.append({k: getattr(event, k) for k in (
+                "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "epoch_time",
+                "images_per_sec", "lr", "best_epoch", "selected_on")})
             if not self.quiet:
                 tqdm.write(epoch_log_line(event), file=self.stream)
         elif isinstance(event, (FitEnd, FitError)):

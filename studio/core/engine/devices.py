@@ -48,8 +48,12 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def cpu_threads(requested: int) -> int:
-    """Torch threads for CPU work: leave one core free for the GUI unless told otherwise."""
+def cpu_threads(requested: int, keep_free: int = 0) -> int:
+    """Torch threads for CPU work: the number asked for, else every core but `keep_free`.
+
+    Who drives the trainer decides keep_free: the command line (nothing else to run) uses every
+    core; the window keeps one free so it stays responsive while training.
+    """
     if requested and requested > 0:
         return requested
-    return max(1, (os.cpu_count() or 2) - 1)
+    return max(1, (os.cpu_count() or 2) - keep_free)

@@ -48,9 +48,13 @@ def write_epoch_end(run_dir: Path, writer, record: dict, *, model, checkpoint: d
 def reconcile_best(run_dir: Path, last: dict) -> bool:
     """After a crash between writing last.pt and best.pt: make best.pt the last epoch's when that was the best."""
     metrics = last.get("metrics") if isinstance(last.get("metrics"), dict) else {}
-    acc, best_acc = metrics.get("test_acc"), metrics.get("best_test_acc")
-    if not isinstance(acc, (int, float)) or not isinstance(best_acc, (int, float)) or acc < best_acc:
-        return False
+    if "best_epoch" in metrics:   # the run's own choice (on val, or on test without a validation split)
+        if metrics.get("best_epoch") != last.get("epoch"):
+            return False
+    else:                         # a checkpoint written before the validation split: chosen on test
+        acc, best_acc = metrics.get("test_acc"), metrics.get("best_test_acc")
+        if not isinstance(acc, (int, float)) or not isinstance(best_acc, (int, float)) or acc < best_acc:
+            return False
     ckpt = Path(run_dir) / "checkpoints"
     try:
         best_epoch = runs.read_checkpoint(ckpt / "best.pt").get("epoch")

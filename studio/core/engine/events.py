@@ -26,6 +26,7 @@ class FitStart:
     train_size: int
     test_size: int
     skipped: list = field(default_factory=list)   # (file, reason) a folder dataset could not use
+    val_size: int = 0             # images held out of the training split to choose the best epoch
 
 
 @dataclass
@@ -50,9 +51,13 @@ class EpochEnd:
     test_acc: float
     epoch_time: float
     images_per_sec: float
-    lr: float
+    lr: float                     # the learning rate the epoch trained with (its first batch's)
     confusion: np.ndarray | None = field(default=None, repr=False)
     kernels: np.ndarray | None = field(default=None, repr=False)
+    val_loss: float | None = None  # None: no validation split (val_fraction 0, or a run from before it)
+    val_acc: float | None = None
+    best_epoch: int = 0           # the best epoch so far, chosen on `selected_on`
+    selected_on: str = "test"     # "val", or "test" when there is no validation split
 
 
 @dataclass
@@ -60,8 +65,11 @@ class FitEnd:
     status: str                   # "done" | "stopped" | "failed"
     reason: str
     epochs_done: int
-    best_test_acc: float
+    best_test_acc: float          # test accuracy of the best epoch (the one chosen on `selected_on`)
     elapsed: float
+    best_epoch: int = 0
+    best_val_acc: float | None = None
+    selected_on: str = "test"
 
 
 @dataclass

@@ -1,14 +1,15 @@
 """The training engine: Trainer.fit() runs a TrainConfig and tells callbacks what happens.
 
 The loop reads like the lectures' loop (seed 001/003): for each epoch, train on shuffled
-batches, then measure the test split. Around it: events for the GUI and CLI, a run folder
-that records everything as it happens, pause/stop flags checked between batches, and a stop
-with a clear reason when the loss stops being a number.
+batches, then measure the validation split (carved out of the training split with the run's
+seed; it chooses the best epoch and early stopping) and the test split (only reported).
+Around it: events for the GUI and CLI, a run folder that records everything as it happens,
+pause/stop flags checked between batches, and a stop with a clear reason when the loss stops
+being a number.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import traceback
@@ -26,6 +27,7 @@ from studio.core.engine.devices import cpu_threads, resolve_device
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
 from studio.core.engine.epoch_end import killed_before_first_checkpoint, reconcile_best, write_epoch_end
 from studio.core.engine.guards import LossWatch, out_of_memory_message
+from studio.core.engine.selection import BestEpoch
 from studio.core.errors import CheckpointError, RunError, StudioError
 from studio.core.paths import runs_dir as default_runs_dir
 from studio.core.runs.tensorboard import open_for_training as open_tensorboard
@@ -45,7 +47,7 @@ class _Halt(Exception):
 class Trainer:
     def __init__(self, config: TrainConfig | None = None, *, callbacks: Iterable[Callable] = (),
                  runs_dir: str | Path | None = None, run_dir: str | Path | None = None,
-                 resume: bool = False, record: bool = True):
+                 resume: bool = False, record: bool = True, keep_cores_free: int = 0):
         if resume:
             config = _resume_config(run_dir, config)
         self.config = config or TrainConfig()
@@ -56,6 +58,7 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir else None
         self.resume = resume
         self.record = record
+        self.keep_cores_free = keep_cores_free   # with num_threads 0: the window keeps 1, headless none
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -103,10 +106,14 @@ class Trainer:
             runs.check_not_locked(self.run_dir)  # before the slow part: another process trains this run
         self.device = resolve_device(cfg.device)
         if self.device.type == "cpu":
-            torch.set_num_threads(cpu_threads(cfg.num_threads))
+            torch.set_num_threads(cpu_threads(cfg.num_threads, self.keep_cores_free))
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed % 2**32)
+        from studio.core.data.split import carve_validation
+
         self.bundle = load_dataset(cfg.dataset, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress)
+        self.bundle = carve_validation(self.bundle, cfg.val_fraction, cfg.seed)
+        self.selection = BestEpoch("val" if self.bundle.val is not None else "test", cfg.early_stop_patience)
         self.mean, self.std = normalization.resolve(cfg.normalize, self.bundle.mean, self.bundle.std,
                                                     pretrained=cfg.pretrained)
         self.input_shape = tuple(model_input_shape(cfg.model, self.bundle.input_shape, cfg.pretrained, cfg.model_options))
@@ -181,10 +188,10 @@ class Trainer:
             raise RunError(f"{self.run_dir.name} cannot be resumed: its last checkpoint ({path.name}) is damaged or "
                            f"does not match the run ({exc}).") from None
         metrics = data.get("metrics")
-        best = metrics.get("best_test_acc", 0.0) if isinstance(metrics, dict) else 0.0
         self._resumed_record = metrics.get("epoch_record") if isinstance(metrics, dict) else None
         self._resumed_checkpoint = {"epoch": data.get("epoch"), "metrics": metrics}
-        self.best_test_acc = float(best) if isinstance(best, (int, float)) and math.isfinite(best) else 0.0
+        self.selection.restore(metrics)
+        self.best_test_acc = self.selection.test_acc
 
     def _restore_scheduler(self, state) -> None:
         """The saved schedule, or a re-planned one when resume extends the run.
@@ -254,11 +261,10 @@ class Trainer:
             self._emit(self._fit_start())
             self._loss_watch = LossWatch(self.config.lr)
             for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
-                event = self._run_epoch(epoch)
+                self._run_epoch(epoch)
                 epochs_done = epoch
-                if self._early_stop(event):
-                    status, reason = "done", f"early stopping: test loss did not improve for " \
-                                             f"{self.config.early_stop_patience} epochs"
+                if self.selection.should_stop:
+                    status, reason = "done", self.selection.stop_reason()
                     break
             else:
                 status, reason = "done", f"finished {self.config.epochs} epochs"
@@ -273,9 +279,10 @@ class Trainer:
             details = "" if reason else traceback.format_exc()
             reason = reason or f"{type(exc).__name__}: {_one_line(exc)}"  # the whole story is in the details
             self._emit_safely(FitError(message=reason, details=details))
-        end = FitEnd(status=status, reason=reason, epochs_done=epochs_done,
-                     best_test_acc=self.best_test_acc,
-                     elapsed=time.perf_counter() - started - self._paused_seconds)
+        chosen = getattr(self, "selection", None) or BestEpoch("test")
+        end = FitEnd(status=status, reason=reason, epochs_done=epochs_done, best_test_acc=self.best_test_acc,
+                     elapsed=time.perf_counter() - started - self._paused_seconds,
+                     best_epoch=chosen.epoch, best_val_acc=chosen.val_acc, selected_on=chosen.split)
         self._finish_run(end)
         return end
 
@@ -286,23 +293,30 @@ class Trainer:
                         num_params=sum(p.numel() for p in self.model.parameters()),
                         classes=list(self.bundle.classes), input_shape=tuple(self.input_shape),
                         train_size=len(self.bundle.train), test_size=len(self.bundle.test),
-                        skipped=[list(item) for item in getattr(self.bundle, "skipped", [])])
+                        skipped=[list(item) for item in getattr(self.bundle, "skipped", [])],
+                        val_size=len(self.bundle.val) if self.bundle.val is not None else 0)
 
     def _run_epoch(self, epoch: int) -> EpochEnd:
         t0, paused0 = time.perf_counter(), self._paused_seconds
+        lr = self._lr()  # before the scheduler moves it on: the LR this epoch trains with
         train_loss, train_acc, speed = self._train_epoch(epoch)
         if self.config.train_accuracy == "full-pass":
             train_acc = self._evaluate(self.bundle.train).accuracy
+        val = self._evaluate(self.bundle.val) if self.bundle.val is not None else None
         result = self._evaluate()
         if self.scheduler is not None and self.config.schedule in ("step", "cosine"):
             self.scheduler.step()
-        self.best_test_acc = max(self.best_test_acc, result.accuracy)
+        scores = {"epoch": epoch, "test_loss": result.loss, "test_acc": result.accuracy,
+                  "val_loss": val.loss if val else None, "val_acc": val.accuracy if val else None}
+        is_best = self.selection.observe(scores)
+        self.best_test_acc = self.selection.test_acc
         event = EpochEnd(epoch=epoch, epochs=self.config.epochs, train_loss=train_loss, train_acc=train_acc,
                          test_loss=result.loss, test_acc=result.accuracy,
                          epoch_time=time.perf_counter() - t0 - (self._paused_seconds - paused0),
-                         images_per_sec=speed, lr=self._lr(), confusion=result.confusion,
-                         kernels=self._first_kernels())
-        self._write_epoch_end(event)
+                         images_per_sec=speed, lr=lr, confusion=result.confusion,
+                         kernels=self._first_kernels(), val_loss=scores["val_loss"], val_acc=scores["val_acc"],
+                         best_epoch=self.selection.epoch, selected_on=self.selection.split)
+        self._write_epoch_end(event, is_best)
         self._notify(event)
         return event
 
@@ -364,16 +378,6 @@ class Trainer:
                         batch_size=self.test_loader.batch_size, device=self.device,
                         num_classes=len(self.bundle.classes), channels_last=self.channels_last)
 
-    def _early_stop(self, event: EpochEnd) -> bool:
-        patience = self.config.early_stop_patience
-        if patience <= 0:
-            return False
-        if event.test_loss < getattr(self, "_best_loss", math.inf):
-            self._best_loss, self._bad_epochs = event.test_loss, 0
-            return False
-        self._bad_epochs = getattr(self, "_bad_epochs", 0) + 1
-        return self._bad_epochs >= patience
-
     # ------------------------------------------------------------ recording
 
     def _lr(self) -> float:
@@ -398,11 +402,12 @@ class Trainer:
         names = conv_layer_names(self.model)
         return get_kernels(self.model, names[0]) if names else None
 
-    def _write_epoch_end(self, event: EpochEnd) -> None:
+    def _write_epoch_end(self, event: EpochEnd, is_best: bool) -> None:
         """The epoch's record, snapshot, checkpoints and status, in epoch_end.EPOCH_END_STEPS order."""
         if not self.run_dir or not self.record:
             return
-        metrics = {"test_acc": event.test_acc, "test_loss": event.test_loss, "best_test_acc": self.best_test_acc}
+        metrics = {"test_acc": event.test_acc, "test_loss": event.test_loss, "val_acc": event.val_acc,
+                   "val_loss": event.val_loss, **self.selection.state()}
         checkpoint = dict(model_name=self.config.model, model_options=self.config.model_options,
                           classes=self.bundle.classes, input_shape=self.input_shape,
                           mean=_match_channels(self.mean, self.input_shape[0]),
@@ -410,8 +415,8 @@ class Trainer:
                           optimizer=self.optimizer, scheduler=self.scheduler, config=self.config.to_dict(),
                           metrics=metrics)
         write_epoch_end(self.run_dir, self._writer, event_record(event), model=self.model, checkpoint=checkpoint,
-                        is_best=event.test_acc >= self.best_test_acc, confusion=event.confusion,
-                        kernels=self._conv_kernels, best_test_acc=self.best_test_acc, hook=self.epoch_end_hook)
+                        is_best=is_best, confusion=event.confusion, kernels=self._conv_kernels,
+                        best_test_acc=self.best_test_acc, hook=self.epoch_end_hook)
 
     def _notify(self, event) -> None:
         if self._tensorboard is not None:
@@ -478,6 +483,8 @@ def _resume_config(run_dir, config: TrainConfig | None) -> TrainConfig:
         resumed.validate()
     except (StudioError, TypeError) as exc:
         raise RunError(f"{Path(run_dir).name} cannot be resumed: its config.json is damaged ({exc}).") from None
+    if "val_fraction" not in saved:
+        resumed.val_fraction = 0.0   # a run from before validation splits trained on the whole training split
     if config is not None and config.epochs > resumed.epochs:
         resumed.epochs = config.epochs   # resuming may extend a run, never change what it is
     return resumed

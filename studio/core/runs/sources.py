@@ -48,6 +48,18 @@ def current_source(loaded=None) -> ModelSource:
                        model_name=loaded.model_name)
 
 
+DEMO_NAME = "demo"                                  # what `cnn-studio predict demo IMAGE` means
+DEMO_CHECKPOINT = "lenet5-mnist-sample.pt"
+
+
+def resolve_checkpoint(name: str | Path, models_dir: Path | None = None) -> Path:
+    """A checkpoint argument as a path: "demo" is the bundled demo model (unless a file of that name exists)."""
+    path = Path(name)
+    if str(name) == DEMO_NAME and not path.exists():
+        return (Path(models_dir) if models_dir else paths.DEMO_MODELS) / DEMO_CHECKPOINT
+    return path
+
+
 def demo_sources(models_dir: Path | None = None) -> list[ModelSource]:
     """The demo checkpoints in models/, titled by their model card's first heading."""
     folder = Path(models_dir) if models_dir else paths.DEMO_MODELS

@@ -131,7 +131,7 @@ class TrainingWorker(QObject):
         self._started = time.perf_counter()
         try:
             trainer = Trainer(self.config, callbacks=[self._on_event], runs_dir=self.runs_dir,
-                              run_dir=self.run_dir, resume=self.resume)
+                              run_dir=self.run_dir, resume=self.resume, keep_cores_free=1)
         except Exception as exc:
             self._report_failure(*failure_text(exc))
             return

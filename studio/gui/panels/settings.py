@@ -280,6 +280,9 @@ class SettingsPanel(QScrollArea):
             return
         before = self.config()
         recipe = get_preset(name).apply(before)
+        from studio.core.data.registry import offline_stand_in  # torch: only once a recipe is picked
+
+        recipe.dataset = offline_stand_in(recipe.dataset, recipe.data_dir)   # offline: the bundled sample
         self.set_config(recipe)
         if recipe.dataset != before.dataset:
             self.datasetChanged.emit(recipe.dataset)

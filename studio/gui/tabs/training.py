@@ -201,8 +201,10 @@ class TrainingTab(QWidget):
             p["loss"].add_curve(f"{i}:smooth", color=PALETTE[0], width=2, name="batch loss, smoothed")
             p["loss"].add_curve(f"{i}:train_loss", color=PALETTE[0], width=1, dash=True, symbol="o",
                                 name="train loss (epoch)")
+            p["loss"].add_curve(f"{i}:val_loss", color=PALETTE[2], width=2, symbol="t", name="val loss (epoch)")
             p["loss"].add_curve(f"{i}:test_loss", color=PALETTE[1], width=2, symbol="o", name="test loss (epoch)")
             p["accuracy"].add_curve(f"{i}:train_acc", color=PALETTE[0], width=2, symbol="o", name="train")
+            p["accuracy"].add_curve(f"{i}:val_acc", color=PALETTE[2], width=2, symbol="t", name="val")
             p["accuracy"].add_curve(f"{i}:test_acc", color=PALETTE[1], width=2, symbol="o", name="test")
             p["accuracy"].add_fill(f"{i}:train_acc", f"{i}:test_acc", "#d62728", alpha=40)
             p["lr"].add_curve(f"{i}:lr", color=PALETTE[2], width=2)
@@ -315,6 +317,9 @@ class TrainingTab(QWidget):
                 ex = e.column("epoch")
                 p["loss"].set_data(f"{i}:train_loss", ex, e.column("train_loss"))
                 p["loss"].set_data(f"{i}:test_loss", ex, e.column("test_loss"))
+                if p["loss"].has_curve(f"{i}:val_loss"):
+                    p["loss"].set_data(f"{i}:val_loss", ex, e.column("val_loss"))
+                    p["accuracy"].set_data(f"{i}:val_acc", ex, 100 * e.column("val_acc"))
                 p["accuracy"].set_data(f"{i}:train_acc", ex, 100 * e.column("train_acc"))
                 p["accuracy"].set_data(f"{i}:test_acc", ex, 100 * e.column("test_acc"))
                 p["time"].set_data(f"{i}:time", ex, e.column("epoch_time"))

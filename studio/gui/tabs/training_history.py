@@ -34,8 +34,8 @@ def accuracy_margin(accuracy: float, count: int) -> float:
     return Z95 * float(np.sqrt(p * (1 - p) / n))
 
 BATCH_COLUMNS = ("x", "epoch", "step", "loss", "smooth", "accuracy", "lr")
-EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_time",
-                 "images_per_sec")
+EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "lr",
+                 "epoch_time", "images_per_sec")
 
 
 def records_to_packet(records: list[dict]) -> dict | None:
@@ -91,7 +91,9 @@ class RunHistory:
                             accuracy=packet["accuracy"], lr=packet["lr"])
 
     def add_epoch(self, record: dict) -> None:
-        self.epochs.append(**{k: float(record.get(k, np.nan)) for k in EPOCH_COLUMNS})
+        # val_* is None without a validation split (and absent in older runs): a gap in the curve
+        self.epochs.append(**{k: float(v) if isinstance(v := record.get(k), (int, float)) else np.nan
+                              for k in EPOCH_COLUMNS})
 
     def add_records(self, records: list[dict]) -> None:
         """Feed a run folder's metrics, in order, through the same methods a live run uses."""
@@ -146,7 +148,8 @@ class RunHistory:
         e = self.epochs
         last = len(e) - 1
         train_acc, test_acc = e.column("train_acc")[last], e.column("test_acc")[last]
-        best = int(np.nanargmax(e.column("test_acc")))
+        chooser = "val_acc" if np.isfinite(e.column("val_acc")).any() else "test_acc"   # as the trainer chose
+        best = int(np.nanargmax(e.column(chooser)))
         total_time = float(np.nansum(e.column("epoch_time")))
         status = (self.fit_end or {}).get("status", "")
         head = {"done": "Finished", "stopped": "Stopped", "failed": "Failed"}.get(status, "So far")
@@ -158,7 +161,8 @@ class RunHistory:
         text = (f"<b>{head}</b> after {epochs} epoch{'s' if epochs != 1 else ''} ({total_time:.1f} s of training). "
                 f"Final: train accuracy <b>{100 * train_acc:.2f}%</b>, test accuracy <b>{100 * test_acc:.2f}%</b>"
                 f"{spread}, train loss {e.column('train_loss')[last]:.4f}, test loss {e.column('test_loss')[last]:.4f}. "
-                f"Best test accuracy {100 * e.column('test_acc')[best]:.2f}% at epoch {int(e.column('epoch')[best])}.")
+                f"Best epoch (chosen on {'validation' if chooser == 'val_acc' else 'test'}): "
+                f"{int(e.column('epoch')[best])}, test accuracy {100 * e.column('test_acc')[best]:.2f}%.")
         gap = train_acc - test_acc
         # A gap within the test accuracy's own uncertainty says nothing (one image of eight is 12.5 points).
         if gap > OVERFIT_GAP and not (np.isfinite(margin) and gap <= margin):

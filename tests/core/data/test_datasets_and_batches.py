@@ -53,8 +53,8 @@ def test_mnist_sample_is_fresh_each_call(sample):
 
 def test_list_and_unknown_datasets():
     names = [info.name for info in list_datasets()]
-    assert names == ["mnist-sample", "mnist", "fashion-mnist", "cifar10", "cifar100"]
-    assert [info.offline for info in list_datasets()] == [True, False, False, False, False]
+    assert names == ["mnist-sample", "cifar10-sample", "mnist", "fashion-mnist", "cifar10", "cifar100"]
+    assert [info.offline for info in list_datasets()] == [True, True, False, False, False, False]
     with pytest.raises(DatasetError, match="Unknown dataset"):
         load_dataset("imagenet-22k")
     with pytest.raises(DatasetError, match="needs a path"):

@@ -26,7 +26,7 @@ def test_one_epoch_writes_the_run_folder_and_fires_events(tmp_path):
     kinds = [type(e) for e in events]
     assert kinds[0] is FitStart and kinds[-1] is FitEnd
     batches = [e for e in events if isinstance(e, BatchEnd)]
-    assert len(batches) == events[0].batches_per_epoch == 36  # ceil(4500 / 128)
+    assert len(batches) == events[0].batches_per_epoch == 32  # ceil(4050 / 128): 450 held out to validate
     epoch = next(e for e in events if isinstance(e, EpochEnd))
     assert epoch.confusion.sum() == 500 and epoch.confusion.shape == (10, 10)
     assert epoch.test_acc > 0.8  # one epoch of LeNet-5 already reads most digits
@@ -34,7 +34,7 @@ def test_one_epoch_writes_the_run_folder_and_fires_events(tmp_path):
     assert json.loads((run / "status.json").read_text())["status"] == "done"
     assert runs.read_run(run).config["model"] == "lenet5"
     records = runs.read_metrics(run)
-    assert [r["event"] for r in records].count("batch") == 36
+    assert [r["event"] for r in records].count("batch") == 32
     assert (run / "checkpoints" / "last.pt").is_file() and (run / "checkpoints" / "best.pt").is_file()
     snapshot = runs.load_epoch_snapshot(run, 1)
     assert snapshot["confusion"].sum() == 500
@@ -84,7 +84,7 @@ def test_stop_halfway_then_resume_continues_the_metrics(tmp_path):
     epochs = [r["epoch"] for r in runs.epoch_records(trainer.run_dir)]
     assert epochs == [1, 2, 3]
     steps = [r["step"] for r in runs.read_metrics(trainer.run_dir) if r["event"] == "batch"]
-    assert steps == list(range(1, 3 * 36 + 1))  # the half epoch before the stop was replaced, not repeated
+    assert steps == list(range(1, 3 * 32 + 1))  # the half epoch before the stop was replaced, not repeated
 
 
 @pytest.mark.slow

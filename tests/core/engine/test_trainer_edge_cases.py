@@ -99,7 +99,7 @@ def test_settings_that_cannot_train_are_refused_before_any_work(tmp_path, field,
 
 def test_a_lone_last_batch_is_dropped(tmp_path):
     # 4500 images in batches of 4499 leave one image, which breaks BatchNorm on 1x1 maps in training.
-    trainer = Trainer(small(batch_size=4499), runs_dir=tmp_path)
+    trainer = Trainer(small(batch_size=4499, val_fraction=0), runs_dir=tmp_path)
     trainer.prepare()
     assert len(trainer.train_loader) == 1
     assert [y.shape[0] for _, y in trainer.train_loader] == [4499]

@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.gui.conftest import is_running
-from PySide6.QtCore import QObject, QThread, Slot
+from PySide6.QtCore import QObject, Slot
 
 from studio.core.config.train_config import TrainConfig
 from studio.gui.concurrency.training import BatchBuffer, TrainingRunner

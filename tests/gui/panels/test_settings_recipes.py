@@ -10,7 +10,20 @@ def test_options_text_round_trips_lists_and_words():
     assert parse_options(format_options(options)) == options
 
 
-def test_choosing_seed_001s_recipe_sets_its_settings(qtbot):
+def _download_cifar10_files(data_dir):
+    """Empty stand-ins for the CIFAR-10 files: enough for "is it downloaded?"."""
+    from studio.core.data.torchvision_sets import REMOTE
+
+    spec = REMOTE["cifar10"]
+    folder = spec.folder(data_dir / "cifar10")
+    folder.mkdir(parents=True)
+    for name in spec.expected_files():
+        (folder / name).write_bytes(b"")
+
+
+def test_choosing_seed_001s_recipe_sets_its_settings(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_DATA_DIR", str(tmp_path))
+    _download_cifar10_files(tmp_path)
     panel = SettingsPanel(TrainConfig())
     qtbot.addWidget(panel)
     seen = []
@@ -22,6 +35,18 @@ def test_choosing_seed_001s_recipe_sets_its_settings(qtbot):
     assert (cfg.normalize, cfg.train_accuracy) == ("seed001", "full-pass")
     assert cfg.augment.hflip and cfg.augment.crop_padding == 4
     assert seen == ["cifar-cnn"]
+
+
+def test_a_cifar10_recipe_uses_the_bundled_sample_when_cifar10_is_not_downloaded(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_STUDIO_DATA_DIR", str(tmp_path))
+    panel = SettingsPanel(TrainConfig())
+    qtbot.addWidget(panel)
+    seen = []
+    panel.datasetChanged.connect(seen.append)
+    panel.preset_combo.activated.emit(panel.preset_combo.findData("seed003-cnn"))
+    cfg = panel.config()
+    assert (cfg.dataset, cfg.model, cfg.val_fraction) == ("cifar10-sample", "lecture-cnn", 0.0)
+    assert seen == ["cifar10-sample"]
 
 
 def test_model_options_and_normalisation_reach_the_config(qtbot):

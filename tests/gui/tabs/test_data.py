@@ -6,7 +6,6 @@ import copy
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThread
 
 from studio.core.config.train_config import AugmentConfig, TrainConfig
 from studio.gui.state import StudioState

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from tests.gui.conftest import is_running
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThread, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
-from PySide6.QtWidgets import QApplication
 
 from studio.core.config.train_config import TrainConfig
 from studio.gui.window.main_window import MainWindow, open_settings
@@ -157,6 +156,8 @@ def test_click_train_one_epoch(qtbot, window):
     assert tab.plots["loss"].point_count("0:batch") == len(batches)
     assert tab.plots["loss"].point_count("0:test_loss") == 1
     assert tab.plots["accuracy"].point_count("0:test_acc") == 1
+    assert tab.plots["accuracy"].point_count("0:val_acc") == tab.plots["loss"].point_count("0:val_loss") == 1
+    assert "chosen on validation" in tab.summary.text()
     assert tab.plots["lr"].point_count("0:lr") == len(batches)
     assert tab.plots["time"].point_count("0:time") == 1
     assert window.progress.value() == window.progress.maximum() > 0
@@ -384,6 +385,7 @@ def test_export_plots_and_metrics(qtbot, window, tmp_path):
     csv_path = window.export_metrics(tmp_path / "metrics.csv")
     rows = list(csv.DictReader(open(csv_path)))
     assert len(rows) == 1 and rows[0]["epoch"] == "1" and 0 <= float(rows[0]["test_acc"]) <= 1
+    assert 0 <= float(rows[0]["val_acc"]) <= 1 and float(rows[0]["val_loss"]) > 0   # train / val / test
 
 
 @pytest.mark.slow

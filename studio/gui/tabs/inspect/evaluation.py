@@ -55,7 +55,8 @@ class _ClassItem(QTableWidgetItem):
 class EvaluationTab(DemoFallback, InspectTab):
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(state, parent)
-        self.result = None              # EvalResult of the current model on the test split
+        self.result = None              # EvalResult of the current model on the test (or validation) split
+        self.split_name, self.split = "test", None   # the images `result` was computed on
         self._result_for = None         # the LoadedModel it belongs to
         self._model_seen = None
         self._loaded = None             # the model on view: the state's, or the demo model
@@ -78,6 +79,10 @@ class EvaluationTab(DemoFallback, InspectTab):
     def _build_ui(self) -> None:
         self.eval_button = QPushButton("Evaluate on the test set")
         self.eval_button.clicked.connect(self.evaluate)
+        self.split_choice = QComboBox()   # test by default; val: the run's own held-out images
+        self.split_choice.addItem("Test split", "test")
+        self.split_choice.addItem("Validation split", "val")
+        self.split_choice.currentIndexChanged.connect(self._split_changed)
         self.summary = QLabel()
         self.summary.setStyleSheet("font-size: 14px;")
         # Wrapping: on one line, "Accuracy … on 500 test images (current model, epoch 4) (trained on …)"
@@ -145,6 +150,7 @@ class EvaluationTab(DemoFallback, InspectTab):
         split.setSizes([560, 520])
         top = QHBoxLayout()
         top.addWidget(self.eval_button)
+        top.addWidget(self.split_choice)
         top.addWidget(self.summary, 1)
         top.addWidget(QLabel("Show:"))
         top.addWidget(self.mode)
@@ -158,6 +164,23 @@ class EvaluationTab(DemoFallback, InspectTab):
     def _dataset_changed(self) -> None:
         self.result = None
         self.mark_stale()
+
+    def _split_changed(self) -> None:
+        self.eval_button.setText(f"Evaluate on the {self.split_choice.currentText().split()[0].lower()} set")
+        self.result = None
+        self.mark_stale()
+
+    def _chosen_split(self, loaded):
+        """(name, Split) to evaluate on; the validation split is carved as the model's run carved it."""
+        from studio.core.data.split import run_split
+
+        which = self.split_choice.currentData()
+        config = (getattr(loaded, "checkpoint", None) or {}).get("config")
+        split = run_split(self.state.dataset, which, config if isinstance(config, dict) else None)
+        if split is None:
+            self.show_note("This model's run held out no validation split (val_fraction 0): showing the test split.")
+            return "test", self.state.dataset.test
+        return ("validation" if which == "val" else "test"), split
 
     def _run_changed(self) -> None:
         self._snapshots.clear()
@@ -225,7 +248,7 @@ class EvaluationTab(DemoFallback, InspectTab):
         loaded = self._loaded
         if loaded is None or not self._can_evaluate():
             return
-        split = self.state.dataset.test
+        name, split = self._chosen_split(loaded)
 
         def work(progress, should_stop):
             from studio.core.engine.evaluate import evaluate
@@ -238,11 +261,12 @@ class EvaluationTab(DemoFallback, InspectTab):
             if result.cancelled:
                 return
             self.result, self._result_for = result, loaded
+            self.split_name, self.split = name, split
             self.shown_epoch = None
             self.epochs.select(getattr(loaded, "epoch", -1))
             self._display()
 
-        self.start(f"Evaluating on {len(split):,} test images…", work, done)
+        self.start(f"Evaluating on {len(split):,} {name} images…", work, done)
 
     # -- epochs ----------------------------------------------------------------------------------
     def _load_epochs(self, new_model: bool = False) -> None:
@@ -294,7 +318,7 @@ class EvaluationTab(DemoFallback, InspectTab):
             n = int(self.cm.sum())
             which = "the demo model" if self._demo else "current model"
             self.summary.setText(f"<b>Accuracy</b> {self.result.accuracy:.2%} &nbsp; <b>Loss</b> "
-                                 f"{self.result.loss:.4f} &nbsp; on {n:,} test images ({which}"
+                                 f"{self.result.loss:.4f} &nbsp; on {n:,} {self.split_name} images ({which}"
                                  + (f", epoch {loaded.epoch})" if getattr(loaded, "epoch", 0) else ")")
                                  + self._dataset_note() + self._demo_line())
         elif epoch is not None:
@@ -402,7 +426,7 @@ class EvaluationTab(DemoFallback, InspectTab):
             return
         idx = cell_indices(self.result, true, pred)
         self.cell_images = idx
-        split = self.state.dataset.test
+        split = self.split
         conf = self.result.probs[idx, pred]
         self.cell_grid.set_tiles([display_image(split.images[i].numpy()) for i in idx],
                                  captions=[f"{c:.0%}" for c in conf],
@@ -431,7 +455,7 @@ class EvaluationTab(DemoFallback, InspectTab):
             idx = idx[np.sort(np.random.default_rng(0).choice(len(idx), GRID_LIMIT, replace=False))]
             idx = idx[np.random.default_rng(1).permutation(GRID_LIMIT)]
         self.grid_images = idx
-        split = self.state.dataset.test
+        split = self.split
         captions, colours, tips = [], [], []
         for i in idx:
             t, p = int(r.y_true[i]), int(r.y_pred[i])

@@ -148,3 +148,16 @@ def test_a_dataset_with_other_classes_is_refused_in_words(qtbot, run):
     tab = show_tab(qtbot, state)
     assert tab.result is None
     assert "predicts 10 classes" in tab.strip.message.text() and "has 3" in tab.strip.message.text()
+
+
+def test_the_tab_evaluates_on_test_by_default_and_can_switch_to_the_runs_validation_split(qtbot, run):
+    from studio.core.data import load_dataset
+
+    run_dir, _bundle, cfg = run
+    state = trained_state((run_dir, load_dataset("mnist-sample"), cfg))   # the window's dataset: not carved
+    tab = show_tab(qtbot, state)
+    assert tab.split_choice.currentData() == "test" and int(tab.cm.sum()) == 500
+    tab.split_choice.setCurrentIndex(tab.split_choice.findData("val"))
+    qtbot.waitUntil(lambda: tab.result is not None and not tab.busy, timeout=30000)
+    assert int(tab.cm.sum()) == 450 and "450 validation images" in tab.summary.text()
+    assert tab.eval_button.text() == "Evaluate on the validation set"

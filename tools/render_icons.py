@@ -1,6 +1,6 @@
 """Render cnn-studio.svg to the PNG sizes the app and the desktop entry use (with Qt's SVG renderer).
 
-    QT_QPA_PLATFORM=offscreen python resources/icons/render_pngs.py
+    QT_QPA_PLATFORM=offscreen python tools/render_icons.py
 """
 
 import sys
@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
 SIZES = (16, 24, 32, 48, 64, 128, 256)
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "resources" / "icons"
 
 
 def render(svg: Path = HERE / "cnn-studio.svg", out: Path = HERE) -> list[Path]:
