@@ -14,6 +14,7 @@ from typing import Sequence
 from studio.core.errors import StudioError
 from studio.cli.common import _common, _fail, _plain_state_dict_arguments, _shape
 from studio.cli.info import cmd_datasets, cmd_install_desktop, cmd_models, cmd_summary
+from studio.cli.lectures import add_lecture_commands
 from studio.cli.predict import cmd_attack, cmd_eval, cmd_predict
 from studio.cli.train import _train_arguments, cmd_presets, cmd_resume, cmd_train
 
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("install-desktop", help="add CNN Studio to this user's application menu")
     _common(p)
     p.set_defaults(func=cmd_install_desktop)
+    add_lecture_commands(sub)
     return parser
 
 
