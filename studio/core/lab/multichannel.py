@@ -106,11 +106,16 @@ def _cell(r: MultichannelResult, pos: tuple[int, int, int]) -> tuple[tuple[int, 
     for ch in range(r.input.shape[0]):
         s = float(np.sum(padded[ch, r0:r0 + k, c0:c0 + k].astype(np.float64) * r.weight[o, ch]))
         total += s
-        parts.append(format_number(s))
+        parts.append(_signed(s))
     shown = parts if len(parts) <= 6 else parts[:5] + [f"… {len(parts) - 5} more"]
     text = (f"out[{o}, {i}, {j}] = Σ over {r.input.shape[0]} channels of (window · kernel) + bias = "
-            f"{' + '.join(shown)} + {format_number(float(r.bias[o]))} = {format_number(total)}")
+            f"{' + '.join(shown)} + {_signed(float(r.bias[o]))} = {format_number(total)}")
     return pos, text, total
+
+
+def _signed(v: float) -> str:
+    text = format_number(v)
+    return f"({text})" if v < 0 else text
 
 
 def lecture_example(image: np.ndarray | None = None) -> MultichannelResult:
