@@ -8,6 +8,7 @@ gigabytes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import torch
@@ -35,8 +36,8 @@ class ShapeAnswer:
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """'3, 4' or '3x4' or '(3, 4)' -> (3, 4); '-1' is allowed (reshape infers it)."""
-    cleaned = text.strip().strip("()[]").replace("×", ",").replace("x", ",").replace(" ", ",")
-    parts = [p for p in cleaned.split(",") if p]
+    cleaned = text.strip().strip("()[]")
+    parts = [p for token in re.split(r"[\s,]+", cleaned) if token for p in re.split(r"[x×]", token)]
     try:
         shape = tuple(int(p) for p in parts)
     except ValueError:

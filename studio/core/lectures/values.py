@@ -1,6 +1,7 @@
 """The studio's side of the tours' checks: small functions that compute a lecture's printed
 number with studio.core (models, lab, inspect). Models are built on the meta device where only
-shapes and counts are needed, so no weights are allocated; slow results are cached.
+shapes and counts are needed, so no weights are allocated; slow results are cached. torch is
+imported inside the functions: the tours' text is read by the window before torch is loaded.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ import math
 from functools import lru_cache
 from types import SimpleNamespace
 
-import torch
-
 
 def _meta_model(name: str, shape, classes: int = 10, options: dict | None = None):
+    import torch
+
     from studio.core.models import build_model
 
     with torch.device("meta"):
@@ -32,12 +33,16 @@ def size_mb(name: str, shape=(3, 32, 32), classes: int = 10) -> float:
 
 def module_output_shape(name: str, part: str, shape=(3, 32, 32)) -> str:
     """torch.Size of one named part of the model (e.g. cifar-cnn's conv_layer) for a batch of one."""
+    import torch
+
     model = _meta_model(name, shape)
     out = dict(model.named_modules())[part](torch.zeros(1, *shape, device="meta"))
     return repr(out.shape)
 
 
 def flattened_size(name: str, part: str, shape=(3, 32, 32)) -> str:
+    import torch
+
     model = _meta_model(name, shape)
     out = dict(model.named_modules())[part](torch.zeros(1, *shape, device="meta"))
     return repr(out.view(out.size(0), -1).shape)
@@ -114,6 +119,8 @@ def lecture_pool_shape() -> list[int]:
 
 def maxpool_hwc(h: int, w: int, c: int, k: int, s: int) -> list[int]:
     """Seed 000's H×W×C example through F.max_pool2d (zeros; only the shape matters)."""
+    import torch
+
     out = torch.nn.functional.max_pool2d(torch.zeros(1, c, h, w), kernel_size=k, stride=s)
     return [int(out.shape[2]), int(out.shape[3]), int(out.shape[1])]
 
@@ -213,5 +220,7 @@ def first_conv_filters(name: str, shape=(3, 32, 32)) -> list[int]:
 
 def alexnet_feature_shape() -> list[int]:
     """AlexNet's maps before flattening on a 227×227 input: (256, 6, 6) in seed 000's comment."""
+    import torch
+
     model = _meta_model("alexnet", (3, 227, 227))
     return list(model._conv_features(torch.zeros(1, 3, 227, 227, device="meta")).shape[1:])

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from studio.core.config.train_config import TrainConfig
 from studio.core.errors import StudioError
+from studio.gui.lectures.actions import open_step
+from studio.gui.lectures.panel import LecturesPanel
 from studio.gui.panels.runs import RunsPanel, _ask_yes_no
 from studio.gui.panels.settings import SettingsPanel
 from studio.gui.state import StudioState
@@ -248,6 +250,9 @@ class MainWindow(QMainWindow):
         self.left_tabs = QTabWidget()
         self.left_tabs.addTab(self.settings_panel, "Settings")
         self.left_tabs.addTab(self.runs_panel, "Runs")
+        self.lectures_panel = LecturesPanel()
+        self.left_tabs.addTab(self.lectures_panel, "Lectures")
+        self.lectures_panel.openRequested.connect(lambda action: open_step(self, action))
         self.left_tabs.setMinimumWidth(320)
 
         self.controls = QWidget()
