@@ -17,7 +17,7 @@ def test_prints_a_tour_with_checked_numbers(capsys):
     out = capsys.readouterr().out
     assert "✓ total: lecture 224 + 1168 + 32800 + 330 = 34522 · studio 224 + 1168 + 32800 + 330 = 34522" in out
     assert "✗" not in out
-    assert "10 of 10 numbers agree with the lecture." in out
+    assert "11 of 11 numbers agree with the lecture." in out
 
 
 def test_json_and_a_failing_check_exits_1(capsys, monkeypatch):

@@ -62,7 +62,8 @@ TOUR = Tour(1, "Lecture: CNN basics on CIFAR-10", "001_2fc65e91c966a12b.txt", (
          "are added, and the output is 3×3. Step through each window.",
          "Pooling; Strides and Down-sampling; Padding",
          {"view": "lab", "section": "pool"},
-         (Check("5×5 input, 2×2 window, stride 2 → output", [3, 3], v.lecture_pool_shape),)),
+         (Check("5×5 input plus the extra zero row and column", [6, 6], v.lecture_pool_padded_shape),
+          Check("5×5 input, 2×2 window, stride 2 → output", [3, 3], v.lecture_pool_shape))),
     Step("How big is the output?",
          "Width out = (width in − filter + 2·padding) / stride + 1. A 28×28 digit with 5×5 filters and "
          "padding 2 stays 28, pooling halves it to 14, the next block gives 14 then 7, so each map has 7×7 = "
@@ -70,6 +71,7 @@ TOUR = Tour(1, "Lecture: CNN basics on CIFAR-10", "001_2fc65e91c966a12b.txt", (
          "Calculating the Convolutional Layer Output Shape (28×28, 5×5, padding 2)",
          {"view": "lab", "section": "params", "preset": "seed001-28"},
          (Check("sides after conv, pool, conv, pool", [28, 14, 14, 7], v.recipe_sides),
+          Check("inputs to the FC layer per map (7 × 7)", 49, lambda: v.recipe_sides()[-1] ** 2),
           Check("'same' padding for kernels 3, 5, 7", [1, 2, 3], v.same_paddings))),
     Step("CIFAR-10's normalisation",
          "Each colour channel is shifted and scaled by the training set's mean and standard deviation, "

@@ -48,7 +48,9 @@ TOUR = Tour(2, "Lecture: Convolution in PyTorch, padding, stride and counting pa
          "model and counts its tensors to confirm.",
          "CNN Implementation, Calculating the number of parameters (the table's Total Parameters row)",
          {"view": "lab", "section": "params", "preset": "seed002"},
-         (Check("per layer", [224, 1168, 32800, 330], lambda: v.params_table()[1]),
+         (Check("per-layer formulas", ["(3 × 3 × 3 + 1) × 8", "(8 × 3 × 3 + 1) × 16", "(1024 + 1) × 32",
+                                       "(32 + 1) × 10"], v.params_formulas),
+          Check("per layer", [224, 1168, 32800, 330], lambda: v.params_table()[1]),
           Check("total", "224 + 1168 + 32800 + 330 = 34522", lambda: v.params_table()[0]))),
     Step("The configurable PytorchCNN",
          "conv_channels, kernel_size and hidden_sizes decide the network: [8, 16], 3 and [32] give two conv "

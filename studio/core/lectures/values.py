@@ -117,6 +117,12 @@ def lecture_pool_shape() -> list[int]:
     return list(pool(LECTURE_GRID, LECTURE_SETTINGS).output.shape)
 
 
+def lecture_pool_padded_shape() -> list[int]:
+    from studio.core.lab.pool import LECTURE_GRID, LECTURE_SETTINGS, pool
+
+    return list(pool(LECTURE_GRID, LECTURE_SETTINGS).tensor.shape)
+
+
 def maxpool_hwc(h: int, w: int, c: int, k: int, s: int) -> list[int]:
     """Seed 000's H×W×C example through F.max_pool2d (zeros; only the shape matters)."""
     import torch
@@ -177,6 +183,15 @@ def params_table(preset: str = "seed002") -> tuple[str, list[int]]:
     recipe = next(p for p in PRESETS if p.key == preset).recipe
     _model, table = recipe_table(recipe)
     return table.total_formula, [r.count for r in table.rows if r.has_params]
+
+
+def params_formulas(preset: str = "seed002") -> list[str]:
+    """Each layer's "(c × k × k + 1) × n" as the lecture's table writes it (without "= count")."""
+    from studio.core.lab.params import PRESETS, recipe_table
+
+    recipe = next(p for p in PRESETS if p.key == preset).recipe
+    _model, table = recipe_table(recipe)
+    return [r.total_formula.rsplit(" = ", 1)[0] for r in table.rows if r.has_params]
 
 
 def recipe_sides(preset: str = "seed001-28") -> list[int]:

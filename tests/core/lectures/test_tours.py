@@ -54,6 +54,9 @@ SEED004_MODEL = """CIFAR10Model(
 # (lecture, check label) -> (the value as the lecture printed or stated it, the printed precision)
 LECTURE = {
     (0, "x = torch.tensor(0.): shape and dtype"): ("x.shape=torch.Size([]), x.dtype=torch.float32", 0),
+    (0, "M = torch.tensor([[1., 2.], [3., 4.]]): shape and dtype"):
+        ("M.shape=torch.Size([2, 2]), M.dtype=torch.float32", 0),
+    (0, "M1 = M.to(device, dtype=torch.int64): dtype"): ("M1.dtype=torch.int64", 0),
     (0, "M2 = M1.reshape(1, 4): shape"): ("M2.shape=torch.Size([1, 4])", 0),
     (0, "C = A + B with A, B of 3×4: C.shape"): ("torch.Size([3, 4])", 0),
     (0, "D = torch.matmul(A, B.T): D.shape"): ("torch.Size([3, 3])", 0),
@@ -68,7 +71,9 @@ LECTURE = {
     (1, "out₁, out₂"): ([4.25, 2.5], 0.005),
     (1, "output"): ([[133, 75], [100, 101]], 0),
     (1, "−log(p) for p = 0.1, 0.9, 1"): ([2.3, 0.1, 0], 0.05),
+    (1, "5×5 input plus the extra zero row and column"): ([6, 6], 0),
     (1, "5×5 input, 2×2 window, stride 2 → output"): ([3, 3], 0),
+    (1, "inputs to the FC layer per map (7 × 7)"): (49, 0),
     (1, "sides after conv, pool, conv, pool"): ([28, 14, 14, 7], 0),
     (1, "'same' padding for kernels 3, 5, 7"): ([1, 2, 3], 0),
     (1, "mean and std per channel"): ([[0.4914, 0.4822, 0.4465], [0.2023, 0.1994, 0.2010]], 0.00005),
@@ -88,6 +93,8 @@ LECTURE = {
     (2, "'valid' output shape"): ([3, 3], 0),
     (2, "'same' padding p for k = 3"): ([1], 0),
     (2, "padding 1, stride 2 output shape"): ([3, 3], 0),
+    (2, "per-layer formulas"):
+        (["(3 × 3 × 3 + 1) × 8", "(8 × 3 × 3 + 1) × 16", "(1024 + 1) × 32", "(32 + 1) × 10"], 0),
     (2, "per layer"): ([224, 1168, 32800, 330], 0),
     (2, "total"): ("224 + 1168 + 32800 + 330 = 34522", 0),
     (2, "parameters of PytorchCNN(3, [8, 16], 3, [32], 10, 32, 32)"): (34522, 0),
