@@ -87,17 +87,20 @@ def run_step(step: Step) -> list[CheckResult]:
     return [run_check(c) for c in step.checks]
 
 
-def show(value: Any) -> str:
-    """A value in one short line: long texts as their first line and line count."""
+def show(value: Any, _inner: bool = False) -> str:
+    """A value in one short line: long texts as their first line and line count.
+
+    Thousands separators only outside lists, where "32,800" would read as two items.
+    """
     if isinstance(value, str):
         lines = value.strip().splitlines()
         return value if len(lines) <= 1 else f"{lines[0]} … ({len(lines)} lines)"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+        return f"{value:,}" if abs(value) >= 10_000 and not _inner else str(value)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(show(v) for v in value) + "]"
+        return "[" + ", ".join(show(v, True) for v in value) + "]"
     return str(value)
 
 
