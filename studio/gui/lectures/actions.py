@@ -10,12 +10,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QTabWidget
 
 # Lab section names in the tours -> LabTab attributes
 LAB_SECTIONS = {"one_batch": "train"}
 VIEW_TABS = {"lab": "lab", "model": "model", "train": "training", "kernels": "kernels",
              "activations": "activations", "predict": "predict", "evaluation": "evaluation", "data": "data"}
+
+
+class _StepOpener(QObject):
+    """Receives the panel's openRequested for the window. A lambda capturing the window, held by a
+    C++ connection, would keep the window's Python object alive after it is gone from view."""
+
+    def __init__(self, window):
+        super().__init__(window)
+
+    @Slot(dict)
+    def open(self, action: dict) -> None:
+        open_step(self.parent(), action)
+
+
+def connect_panel(window, panel) -> None:
+    """Let the Lectures panel's Open buttons set up `window`."""
+    panel.openRequested.connect(_StepOpener(window).open)
 
 
 def open_step(window, action: dict) -> str | None:

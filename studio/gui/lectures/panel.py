@@ -184,9 +184,16 @@ class LecturesPanel(QWidget):
         self._fill_checks(step.checks, results)
         if results is None:
             self.checks_note.setText("Computing the studio's numbers…")
-            self._compute(key)
+            if self.isVisible():      # hidden (a closed side tab, the window still loading): no work yet
+                self._compute(key)
         else:
             self._note_results(results)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        key = (self.tour_index, self.step_index)
+        if self.step.checks and key not in self._results:
+            self._compute(key)
 
     def _fill_checks(self, checks, results) -> None:
         """One block per number: a ✓ or ✗, its label, then the lecture's value and the studio's."""

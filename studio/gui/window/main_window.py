@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.config.train_config import TrainConfig
 from studio.core.errors import StudioError
-from studio.gui.lectures.actions import open_step
+from studio.gui.lectures.actions import connect_panel
 from studio.gui.lectures.panel import LecturesPanel
 from studio.gui.panels.runs import RunsPanel, _ask_yes_no
 from studio.gui.panels.settings import SettingsPanel
@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
         self.left_tabs.addTab(self.runs_panel, "Runs")
         self.lectures_panel = LecturesPanel()
         self.left_tabs.addTab(self.lectures_panel, "Lectures")
-        self.lectures_panel.openRequested.connect(lambda action: open_step(self, action))
+        connect_panel(self, self.lectures_panel)
         self.left_tabs.setMinimumWidth(320)
 
         self.controls = QWidget()

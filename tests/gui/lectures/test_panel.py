@@ -21,6 +21,7 @@ def close_error_dialogs():
 def test_next_previous_open_and_the_checked_numbers(qtbot, no_thread_left):
     panel = LecturesPanel()
     qtbot.addWidget(panel)
+    panel.show()
     panel.select_tour(2, 0)
     assert not panel.prev_button.isEnabled()
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
@@ -36,9 +37,10 @@ def test_next_previous_open_and_the_checked_numbers(qtbot, no_thread_left):
     assert panel.step_index == 0
 
 
-def test_the_panel_remembers_where_the_student_stopped(qtbot):
+def test_the_panel_remembers_where_the_student_stopped(qtbot, no_thread_left):
     panel = LecturesPanel()
     qtbot.addWidget(panel)
+    assert not panel._tasks                     # hidden: nothing computed in the background
     panel.tour_combo.setCurrentIndex(4)
     panel.step_list.setCurrentRow(6)
     assert (progress.current_tour(), progress.last_step(4)) == (4, 6)
@@ -77,3 +79,19 @@ def test_open_every_step_of_every_tour_in_the_window(qtbot, no_thread_left):
     assert (cfg.model, cfg.lr, cfg.batch_size) == ("cifar10-model", 1e-2, 64)   # the last step: seed 004's recipe
     qtbot.waitUntil(lambda: not lab.train.is_busy(), timeout=60_000)
     close_window(qtbot, window)
+
+
+def test_the_panel_does_not_keep_a_closed_window_alive():
+    """A lambda capturing the window in the Open connection kept it alive after the test dropped it,
+    so pytest-qt closed it later, mid-way through another test's patches (a modal question hung)."""
+    import gc
+    import weakref
+
+    from studio.gui.window.main_window import MainWindow
+
+    window = MainWindow()
+    window._load_started = True       # never import torch: only the frame is needed
+    ref = weakref.ref(window)
+    del window
+    gc.collect()
+    assert ref() is None
