@@ -15,6 +15,7 @@ from studio import __version__
 from studio.cli.export import add_export_commands
 from studio.cli.common import HelpFormatter, _common, _fail, _plain_state_dict_arguments, _shape
 from studio.cli.info import cmd_datasets, cmd_install_desktop, cmd_models, cmd_summary
+from studio.cli.lectures import add_lecture_commands
 from studio.cli.predict import cmd_attack, cmd_eval, cmd_predict
 from studio.cli.train import add_presets_parser, add_resume_parser, add_train_parser
 from studio.core.errors import StudioError
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_listing(sub, "datasets", "list the datasets", cmd_datasets)
     _add_listing(sub, "install-desktop", "add CNN Studio to this user's application menu", cmd_install_desktop)
     add_export_commands(sub)
+    add_lecture_commands(sub)
     return parser
 
 

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 from studio.core.config.train_config import TrainConfig
 from studio.core.errors import StudioError
 from studio.gui.concurrency.tasks import Task, run_task
+from studio.gui.lectures.actions import connect_panel
+from studio.gui.lectures.panel import LecturesPanel
 from studio.gui.panels.runs import RunsPanel, _ask_yes_no
 from studio.gui.panels.settings import SettingsPanel
 from studio.gui.state import StudioState
@@ -92,6 +94,9 @@ class MainWindow(QMainWindow):
         self.left_tabs = QTabWidget()
         self.left_tabs.addTab(self.settings_panel, "Settings")
         self.left_tabs.addTab(self.runs_panel, "Runs")
+        self.lectures_panel = LecturesPanel()
+        self.left_tabs.addTab(self.lectures_panel, "Lectures")
+        connect_panel(self, self.lectures_panel)
         self.left_tabs.setMinimumWidth(280)
 
         self.controls = QWidget()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import weakref
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QStyle
@@ -24,19 +25,31 @@ def make_action(window: QMainWindow, text: str, slot, shortcuts=(), tip: str = "
     return action
 
 
+def _on(window: QMainWindow, fn):
+    """A slot calling fn(window) that holds the window weakly: a lambda capturing it would live in Qt's
+    connection (out of reach of Python's collector) and keep every closed window alive."""
+    ref = weakref.ref(window)
+
+    def call(*_args):
+        target = ref()
+        return fn(target) if target is not None else None
+
+    return call
+
+
 def build_actions(w) -> dict[str, QAction]:
     sp = QStyle.StandardPixmap
     a = {
         "new": make_action(w, "&New run", w.new_run, ["Ctrl+N"], "Clear the view and set up a new run"),
         "open": make_action(w, "&Open run…", w.runs.open_dialog, ["Ctrl+O"], "Open a past run's folder"),
-        "export_plot": make_action(w, "&Export plot…", lambda: exports.plot_dialog(w), ["Ctrl+E"],
+        "export_plot": make_action(w, "&Export plot…", _on(w, exports.plot_dialog), ["Ctrl+E"],
                                    "Save a training plot as PNG or SVG"),
-        "export_csv": make_action(w, "Export &metrics as CSV…", lambda: exports.metrics_dialog(w), ["Ctrl+Shift+E"],
+        "export_csv": make_action(w, "Export &metrics as CSV…", _on(w, exports.metrics_dialog), ["Ctrl+Shift+E"],
                                   "Save the current run's per-epoch numbers as CSV"),
-        "export_model": make_action(w, "Export mo&del…", lambda: exports.model_dialog(w), ["Ctrl+Shift+M"],
+        "export_model": make_action(w, "Export mo&del…", _on(w, exports.model_dialog), ["Ctrl+Shift+M"],
                                     "Save the current run's model as ONNX, TorchScript or safetensors, checked "
                                     "against PyTorch"),
-        "install_desktop": make_action(w, "Add to the &applications menu", lambda: exports.desktop_entry(w),
+        "install_desktop": make_action(w, "Add to the &applications menu", _on(w, exports.desktop_entry),
                                        tip="Write a desktop entry for this user"),
         "quit": make_action(w, "&Quit", w.close, ["Ctrl+Q"], "Quit CNN Studio"),
         "train": make_action(w, "Train", w.start_training, ["Ctrl+T", "F5"], "Start a new run", sp.SP_MediaPlay),
@@ -49,7 +62,7 @@ def build_actions(w) -> dict[str, QAction]:
                               sp.SP_MediaSeekForward),
         "runs": make_action(w, "&Runs list", w.show_runs_list, ["Ctrl+L"], "Show the list of runs"),
         "settings": make_action(w, "&Settings", w.show_settings, ["Ctrl+,"], "Show the run settings"),
-        "about": make_action(w, "&About CNN Studio", lambda: show_about(w)),
+        "about": make_action(w, "&About CNN Studio", _on(w, show_about)),
     }
     for key in ("train", "pause", "stop", "resume"):
         w.control_buttons[key].setDefaultAction(a[key])

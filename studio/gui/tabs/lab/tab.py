@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QSizePolicy, QTabWidget, QVBoxLayout, QWidget
 
 from studio.gui.tabs.lab.autograd import AutogradSection
 from studio.gui.tabs.lab.conv import ConvSection
+from studio.gui.tabs.lab.lecture_sections import add_lecture_sections
 from studio.gui.tabs.lab.weight_init import InitSection
 from studio.gui.tabs.lab.params import ParamsSection
 from studio.gui.tabs.lab.photo import PhotoSection
@@ -50,6 +51,7 @@ class LabTab(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.tabs)
         self.tabs.currentChanged.connect(self._size_to_current)
+        add_lecture_sections(self)
         self._size_to_current()
 
     def _size_to_current(self, *_args) -> None:

@@ -12,6 +12,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
+from studio.gui.tabs.lab.lecture_sections import SECTIONS as LECTURE_SECTIONS  # noqa: E402
 from studio.gui.tabs.lab.tab import LabTab  # noqa: E402
 from studio.gui.tabs.lab.conv import ConvSection  # noqa: E402
 
@@ -38,7 +39,7 @@ def _f_conv(section: ConvSection) -> np.ndarray:
 def test_lab_tab_builds_with_all_sections(qtbot):
     tab = LabTab()
     qtbot.addWidget(tab)
-    assert tab.tabs.count() == len(LabTab.SECTIONS) >= 8
+    assert tab.tabs.count() == len(LabTab.SECTIONS) + len(LECTURE_SECTIONS) >= 8
     assert [tab.tabs.tabText(i) for i in range(tab.tabs.count())][0].startswith("Correlation")
     tab.show_section("softmax")
     assert tab.tabs.currentWidget() is tab.softmax
