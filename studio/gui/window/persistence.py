@@ -1,4 +1,4 @@
-"""What the window remembers between sessions: the last settings, its geometry, the open tab.
+"""What the window remembers between sessions: the last settings, its geometry, the open tab, the last run.
 
 The window opens within the screen's available area (the title bar and the status bar on
 screen), at most 1280x800, whatever a settings file from a bigger screen says.
@@ -57,6 +57,17 @@ class WindowSettings:
 
     def save_config(self, config: TrainConfig) -> None:
         self.settings.setValue("config/last", json.dumps(config.to_dict()))
+
+    def last_run(self) -> Path | None:
+        """The run folder last opened or trained, if it is still there (moved or deleted: None)."""
+        raw = self.settings.value("runs/last")
+        if not raw:
+            return None
+        path = Path(str(raw))
+        return path if path.is_dir() else None
+
+    def save_last_run(self, run_dir: Path) -> None:
+        self.settings.setValue("runs/last", str(run_dir))
 
     def restore_geometry(self, window: QMainWindow) -> None:
         geometry = self.settings.value("window/geometry")
