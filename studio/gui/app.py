@@ -106,6 +106,14 @@ def _startup_probe(window) -> None:
     window.ready.connect(ready)
 
 
+def _drive_with_script(window, path: str) -> None:
+    """CNN_STUDIO_SCRIPT=file.py (tools/screenshot_x11.py): once ready, call the file's drive(window)."""
+    import runpy
+
+    drive = runpy.run_path(path)["drive"]
+    window.ready.connect(lambda: drive(window))
+
+
 class _GuiThreadCollector(QObject):
     """Python's cycle collection, run from a GUI-thread timer (what pyqtgraph's GarbageCollector does,
     without importing pyqtgraph before the window shows)."""
@@ -163,6 +171,8 @@ def run(argv: list[str] | None = None) -> int:
     window = MainWindow()
     if os.environ.get("CNN_STUDIO_STARTUP_PROBE"):
         _startup_probe(window)
+    if os.environ.get("CNN_STUDIO_SCRIPT"):
+        _drive_with_script(window, os.environ["CNN_STUDIO_SCRIPT"])
     window.show()
     code = app.exec()
     _shutdown(window)

@@ -71,11 +71,20 @@ class WindowSettings:
 
     def restore_geometry(self, window: QMainWindow) -> None:
         geometry = self.settings.value("window/geometry")
-        if not (isinstance(geometry, QByteArray) and not geometry.isEmpty() and window.restoreGeometry(geometry)):
+        restored = isinstance(geometry, QByteArray) and not geometry.isEmpty() and window.restoreGeometry(geometry)
+        if not restored:
             window.resize(*DEFAULT_SIZE)
         screen = window.screen() or QGuiApplication.primaryScreen()
         if screen is not None:
-            window.setGeometry(fit_rect(window.geometry(), screen.availableGeometry()))
+            available = screen.availableGeometry()
+            rect = window.geometry()
+            if not restored:   # a first launch: in the middle of the screen, not its corner
+                rect.moveCenter(available.center())
+            rect = fit_rect(rect, available)
+            # move() places the frame, title bar included (setGeometry places the client area: under a
+            # window manager at y=0 the title bar went above the screen's top edge).
+            window.resize(rect.size())
+            window.move(rect.topLeft())
         splitter = self.settings.value("window/splitter")
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             window.splitter.restoreState(splitter)
