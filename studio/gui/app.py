@@ -106,6 +106,14 @@ def _startup_probe(window) -> None:
     window.ready.connect(ready)
 
 
+def _drive_with_script(window, path: str) -> None:
+    """CNN_STUDIO_SCRIPT=file.py (tools/screenshot_x11.py): once ready, call the file's drive(window)."""
+    import runpy
+
+    drive = runpy.run_path(path)["drive"]
+    window.ready.connect(lambda: drive(window))
+
+
 class _GuiThreadCollector(QObject):
     """Python's cycle collection, run from a GUI-thread timer (what pyqtgraph's GarbageCollector does,
     without importing pyqtgraph before the window shows)."""
@@ -166,6 +174,8 @@ def run(argv: list[str] | None = None) -> int:
     from studio.gui.self_test import ENV, SelfTest
 
     check = SelfTest(window) if os.environ.get(ENV) else None   # CI: quit when ready, fail on an error
+    if os.environ.get("CNN_STUDIO_SCRIPT"):
+        _drive_with_script(window, os.environ["CNN_STUDIO_SCRIPT"])
     window.show()
     code = app.exec()
     _shutdown(window)

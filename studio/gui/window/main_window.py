@@ -196,6 +196,9 @@ class MainWindow(QMainWindow):
         self.show_status(f"Ready (PyTorch loaded in {time.perf_counter() - self._load_clock:.1f} s)")
         self._update_actions()
         self.load_dataset(self.state.config.dataset)
+        last_run = self.store.last_run()
+        if last_run is not None:
+            self.open_run(last_run)   # where the previous session left off
         self.ready.emit()
 
     def _on_core_failed(self, message: str, details: str) -> None:
@@ -339,6 +342,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_run_changed(self) -> None:
         run_dir = self.state.run_dir
+        if run_dir is not None:
+            self.store.save_last_run(run_dir)
         if run_dir is not None and self.session.is_running():
             self.runs_panel.set_active_run(run_dir)
             self.runs_panel.refresh()

@@ -1,4 +1,4 @@
-"""What the window remembers between sessions: the last settings, its geometry, the open tab.
+"""What the window remembers between sessions: the last settings, its geometry, the open tab, the last run.
 
 The window opens within the screen's available area (the title bar and the status bar on
 screen), at most 1280x800, whatever a settings file from a bigger screen says.
@@ -58,13 +58,33 @@ class WindowSettings:
     def save_config(self, config: TrainConfig) -> None:
         self.settings.setValue("config/last", json.dumps(config.to_dict()))
 
+    def last_run(self) -> Path | None:
+        """The run folder last opened or trained, if it is still there (moved or deleted: None)."""
+        raw = self.settings.value("runs/last")
+        if not raw:
+            return None
+        path = Path(str(raw))
+        return path if path.is_dir() else None
+
+    def save_last_run(self, run_dir: Path) -> None:
+        self.settings.setValue("runs/last", str(run_dir))
+
     def restore_geometry(self, window: QMainWindow) -> None:
         geometry = self.settings.value("window/geometry")
-        if not (isinstance(geometry, QByteArray) and not geometry.isEmpty() and window.restoreGeometry(geometry)):
+        restored = isinstance(geometry, QByteArray) and not geometry.isEmpty() and window.restoreGeometry(geometry)
+        if not restored:
             window.resize(*DEFAULT_SIZE)
         screen = window.screen() or QGuiApplication.primaryScreen()
         if screen is not None:
-            window.setGeometry(fit_rect(window.geometry(), screen.availableGeometry()))
+            available = screen.availableGeometry()
+            rect = window.geometry()
+            if not restored:   # a first launch: in the middle of the screen, not its corner
+                rect.moveCenter(available.center())
+            rect = fit_rect(rect, available)
+            # move() places the frame, title bar included (setGeometry places the client area: under a
+            # window manager at y=0 the title bar went above the screen's top edge).
+            window.resize(rect.size())
+            window.move(rect.topLeft())
         splitter = self.settings.value("window/splitter")
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             window.splitter.restoreState(splitter)

@@ -54,6 +54,9 @@ class TrainingSession(QObject):
         self._paused_at: float | None = None
         self._run_first_done = 0
         self._progress = (0, 1, "")
+        self._epoch_times: dict[int, float] = {}   # the whole run's, a resumed run's earlier epochs too
+        self._earlier_times: Task | None = None
+        self._ended = None                          # the end line's parts, once the run has ended
 
     # ------------------------------------------------------------ control
 
@@ -109,6 +112,8 @@ class TrainingSession(QObject):
         """The window closes: drop the pending model reload (the run itself is stopped by the window)."""
         if self._live_model is not None:
             self._live_model.cancel()
+        if self._earlier_times is not None:
+            self._earlier_times.cancel()
         self._pending_epochs = []
 
     def _set_progress(self, value: int, maximum: int, text: str) -> None:
@@ -122,6 +127,9 @@ class TrainingSession(QObject):
         from studio.core.engine.events import event_record
 
         self.fit_start = event
+        self._epoch_times, self._ended = {}, None
+        if event.start_epoch and event.run_dir:
+            self._read_earlier_epoch_times(Path(event.run_dir), event.start_epoch)
         self._run_clock = time.perf_counter()
         self._paused_at = time.perf_counter() if self.runner.paused else None
         self._run_first_done = event.start_epoch * event.batches_per_epoch
@@ -163,9 +171,36 @@ class TrainingSession(QObject):
 
         if self.view is not None:
             self.view.add_epoch(event_record(event))
+        self._epoch_times[int(event.epoch)] = float(event.epoch_time)
         self._pending_epochs.append(event)
         if self._live_model is None or not self._live_model.running:
             self._load_live_model()
+
+    def _read_earlier_epoch_times(self, run_dir: Path, start_epoch: int) -> None:
+        """A resumed run's time so far: the epoch times its metrics.jsonl recorded (read in a worker)."""
+        if self._earlier_times is not None:
+            self._earlier_times.cancel()
+
+        def read(progress, should_stop):
+            return recorded_epoch_times(run_dir, start_epoch)
+
+        def done(times: dict) -> None:
+            for epoch, seconds in times.items():
+                self._epoch_times.setdefault(epoch, seconds)
+            if self._ended is not None:   # the run ended before its earlier epochs were read
+                self._show_end()
+
+        self._earlier_times = run_task(read, on_done=done, on_error=lambda message, details: None, owner=self)
+
+    def _show_end(self) -> None:
+        value, maximum, head, elapsed, best = self._ended
+        self._set_progress(value, maximum, f"{head}{duration_text(self.training_seconds(elapsed))}{best}")
+
+    def training_seconds(self, fallback: float) -> float:
+        """The whole run's training time: its epochs' recorded times (pauses excluded by the trainer).
+
+        A run that ended inside its first epoch has no epoch time yet: then this fit's own clock."""
+        return sum(self._epoch_times.values()) if self._epoch_times else fallback
 
     def _load_live_model(self) -> None:
         """Give the tabs a CPU snapshot of the model as of the newest checkpoint, then the epoch events."""
@@ -210,8 +245,8 @@ class TrainingSession(QObject):
             value = maximum
         text = {"done": "Done", "stopped": "Stopped", "failed": "Failed"}.get(event.status, event.status)
         best = f" · best test accuracy {100 * event.best_test_acc:.2f}%" if event.best_test_acc else ""
-        self._set_progress(value, maximum,
-                           f"{text}: {event.epochs_done} epochs in {duration_text(event.elapsed)}{best}")
+        self._ended = (value, maximum, f"{text}: {event.epochs_done} epochs in ", event.elapsed, best)
+        self._show_end()
         self.statusMessage.emit(f"{text}: {event.reason}")
         if event.status == "failed" and not self._failure_shown:  # e.g. the loss became NaN
             self.errorRaised.emit(f"Training failed: {event.reason}", "")
@@ -244,6 +279,22 @@ class TrainingSession(QObject):
     def _on_runner_finished(self) -> None:
         self.state.set_training_state("idle")
         self.finished.emit()
+
+
+def recorded_epoch_times(run_dir: Path, up_to_epoch: int) -> dict[int, float]:
+    """{epoch: seconds} of the epoch records in a run's metrics.jsonl, epochs 1..up_to_epoch.
+
+    A resumed run may have redone an epoch: its last record counts."""
+    from studio.core.runs.follow import MetricsReader
+
+    times: dict[int, float] = {}
+    for record in MetricsReader(run_dir).read_all():
+        try:
+            if record.get("event") == "epoch" and 1 <= int(record["epoch"]) <= up_to_epoch:
+                times[int(record["epoch"])] = float(record["epoch_time"])
+        except (KeyError, TypeError, ValueError):
+            continue   # a record edited by hand: it does not count
+    return times
 
 
 def _snake(name: str) -> str:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
@@ -312,17 +311,16 @@ class PhotoSection(QWidget):
         self.result_view.clear(f"F.conv2d with a {kernel.shape[0]}×{kernel.shape[1]} kernel: computing…")
         self._filter_task = run_task(lambda _progress, _stop: ck.filter_image(image, kernel, flip),
                                      on_done=lambda out: self._show_result(gen, out),
-                                     on_error=self._on_filter_error)
+                                     on_error=self._on_filter_error, owner=self)
 
     def _on_filter_error(self, message: str, _details: str) -> None:
-        if shiboken6.isValid(self):
-            self.status.error(message)
+        self.status.error(message)
 
     def is_busy(self) -> bool:
         return any(t is not None and t.running for t in (self._filter_task, self._timing_task))
 
     def _show_result(self, generation: int, out: np.ndarray) -> None:
-        if not shiboken6.isValid(self) or generation != self._generation:
+        if generation != self._generation:
             return            # an older request finished after a newer one started
         self._filter_task = None
         self._result = out
@@ -369,15 +367,12 @@ class PhotoSection(QWidget):
         self._timing_task = run_task(
             lambda progress, stop: ck.time_loop_vs_torch(image, kernel, stop, progress),
             on_done=self._on_timing_done, on_error=self._on_timing_error,
-            on_progress=self._on_timing_progress)
+            on_progress=self._on_timing_progress, owner=self)
 
     def _on_timing_progress(self, done: int, _total: int) -> None:
-        if shiboken6.isValid(self):
-            self.timing_bar.setValue(done)
+        self.timing_bar.setValue(done)
 
     def _on_timing_done(self, result) -> None:
-        if not shiboken6.isValid(self):
-            return
         self.time_button.setEnabled(True)
         self.timing_bar.hide()
         self._timing_task = None
@@ -392,8 +387,6 @@ class PhotoSection(QWidget):
                                   "the flipped kernel.")
 
     def _on_timing_error(self, message: str, _details: str) -> None:
-        if not shiboken6.isValid(self):
-            return
         self.time_button.setEnabled(True)
         self.timing_bar.hide()
         self._timing_task = None

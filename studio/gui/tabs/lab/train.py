@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout,
                                QHeaderView, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy,
@@ -227,7 +226,7 @@ class TrainSection(QWidget):
             lambda progress, stop: ct.one_batch_loop(seed, steps, lr, opt, progress, stop),
             on_done=lambda r: self._show_loop(gen, r),
             on_error=lambda m, _d: self._on_loop_error(gen, m),
-            on_progress=lambda d, t: self._on_progress(gen, d, t))
+            on_progress=lambda d, t: self._on_progress(gen, d, t), owner=self)
 
     def run_forward(self) -> None:
         self._forward_gen += 1
@@ -238,7 +237,7 @@ class TrainSection(QWidget):
         self.fwd_summary.setText("running…")
         self._forward_task = run_task(lambda _p, _s: ct.seed002_forward(seed),
                                       on_done=lambda r: self._show_forward(gen, r),
-                                      on_error=lambda m, _d: self._on_forward_error(gen, m))
+                                      on_error=lambda m, _d: self._on_forward_error(gen, m), owner=self)
 
     def is_busy(self) -> bool:
         return any(t is not None and t.running for t in (self._loop_task, self._forward_task))
@@ -250,7 +249,7 @@ class TrainSection(QWidget):
 
     # ------------------------------------------------------------------ results
     def _alive(self, gen: int, current: int) -> bool:
-        return shiboken6.isValid(self) and gen == current
+        return gen == current   # an older request finished after a newer one started
 
     def _on_progress(self, gen: int, done: int, total: int) -> None:
         if self._alive(gen, self._loop_gen):

@@ -13,7 +13,6 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-import shiboken6
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QItemSelectionModel, Qt, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
@@ -209,14 +208,12 @@ class PredictTab(QWidget):
         if not paths:
             return
         task = run_task(lambda progress, stop: pipeline.expand_paths(paths),
-                        on_done=self._expanded, on_error=self._expand_failed)
+                        on_done=self._expanded, on_error=self._expand_failed, owner=self)
         self._expanding.append(task)
         self._update_status()
 
     def _expanded(self, outcome) -> None:
         self._expanding = [t for t in self._expanding if t.running]
-        if not shiboken6.isValid(self):
-            return
         items, note = outcome
         if not items:
             self._update_status("No image files found in what was dropped.")
@@ -227,8 +224,7 @@ class PredictTab(QWidget):
 
     def _expand_failed(self, message: str, details: str) -> None:
         self._expanding = [t for t in self._expanding if t.running]
-        if shiboken6.isValid(self):
-            self._update_status(f"Could not read what was dropped: {message}")
+        self._update_status(f"Could not read what was dropped: {message}")
 
     def _add_items(self, items: list[InputItem]) -> None:
         start = len(self.items)

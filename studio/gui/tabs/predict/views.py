@@ -7,7 +7,7 @@ from pathlib import PurePath
 
 import numpy as np
 from PySide6.QtCore import QRect, QRectF, QSize, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from studio.gui.widgets.bar_chart import format_probability
@@ -99,11 +99,24 @@ class ImageView(QWidget):
                                        int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap), self._caption)
         return max(2 * metrics.height(), wrapped.height()) + 6
 
+    def _title_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        return font
+
+    def title_height(self) -> int:
+        """The bold title's height, wrapped at the current width (a narrow window: two lines, not clipped)."""
+        if not self._title:
+            return 0
+        wrapped = QFontMetrics(self._title_font()).boundingRect(
+            QRect(0, 0, max(40, self.width() - 8), 10_000),
+            int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap), self._title)
+        return wrapped.height() + 6
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt name
         painter = QPainter(self)
         palette = self.palette()
-        line = self.fontMetrics().height()
-        title_h = line + 6 if self._title else 0
+        title_h = self.title_height()
         caption_h = self.caption_height()
         if self._image is None or self._image.isNull():
             self._draw_title(painter, 0, title_h)
@@ -133,11 +146,10 @@ class ImageView(QWidget):
         if not self._title:
             return
         font = painter.font()
-        font.setBold(True)
-        painter.setFont(font)
+        painter.setFont(self._title_font())
         painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        painter.drawText(QRectF(0, top, self.width(), height), Qt.AlignmentFlag.AlignCenter, self._title)
-        font.setBold(False)
+        painter.drawText(QRectF(4, top, self.width() - 8, height),
+                         Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._title)
         painter.setFont(font)
 
 

@@ -10,3 +10,16 @@ def test_the_file_column_shows_the_file_name_and_the_path_on_hover(qapp):
     assert model.item(0, 0).text() == "seven.png"
     assert model.item(0, 0).toolTip() == "predict_folder/more/seven.png"
     assert model.item(1, 0).text() == "pasted image 1"
+
+
+def test_an_image_title_wraps_in_a_narrow_cell_instead_of_being_clipped(qtbot):
+    """At 1024x768 the Adversarial panel's three cells are ~140 px: 'What the network sees' was cut both sides."""
+    from studio.gui.tabs.predict.views import ImageView
+
+    view = ImageView("What the network sees")
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    one_line = view.title_height()
+    view.resize(120, 300)
+    assert view.title_height() >= one_line + view.fontMetrics().height() - 2   # a second line, not a clip
+    view.grab()   # paints with the wrapped title
