@@ -8,8 +8,9 @@ read_csv and a spreadsheet's pivot table want. Missing values are empty cells.
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 CSV_FIELDS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_time", "images_per_sec")
 LONG_FIELDS = ("run", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "lr",
@@ -44,7 +45,7 @@ def _cell(value):
     """A number as it was recorded; anything missing, non-numeric or not finite is an empty cell."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return ""
-    return value if value == value and abs(value) != float("inf") else ""
+    return value if math.isfinite(value) else ""
 
 
 def _write(path: Path, fields, rows) -> Path:

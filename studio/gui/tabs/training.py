@@ -32,6 +32,7 @@ class TrainingTab(QWidget):
         self.state = state
         self.histories: list[RunHistory] = []
         self.compare_mode = False
+        self._legend_labels: list[str] = []     # what tells compared runs apart, one per history
         self._dirty = self._dirty_batches = self._dirty_epochs = False
         self._build()
         self._timer = QTimer(self)
@@ -138,14 +139,19 @@ class TrainingTab(QWidget):
         return self.compare_histories([read_history(run_dir, with_status=False) for run_dir in run_dirs])
 
     def compare_histories(self, histories: list[RunHistory]) -> list[RunHistory]:
+        from studio.core.runs.overview import differing_settings
+
         self.clear()
         self.compare_mode = True
+        self._legend_labels = differing_settings([h.config for h in histories])
         for history in histories:
             self._add_history(history)
             best = history.epochs.column("test_acc")
             best_text = f"{100 * np.nanmax(best):.2f}%" if len(best) else "no epochs"
             self.log(f"{history.name}: {len(history.epochs)} epochs, best test accuracy {best_text}")
-        self.set_epoch_span(max(self._planned_epochs(h) for h in self.histories) if self.histories else 1)
+        # The runs' recorded epochs, not their plans: five-epoch runs stopped at two span 0-2 (issue 13.7).
+        done = [int(np.nanmax(h.epochs.column("epoch"))) for h in self.histories if len(h.epochs)]
+        self.set_epoch_span(max(done) if done else 1)
         self.title.setText(f"Comparing {len(histories)} runs: solid lines test, dashed lines train")
         self.redraw(force=True)
         return self.histories
@@ -209,7 +215,7 @@ class TrainingTab(QWidget):
             p["time"].add_curve(f"{i}:time", color=PALETTE[4], width=2, symbol="s")
             return
         color = PALETTE[i % len(PALETTE)]
-        label = history.label()
+        label = history.label(self._legend_labels[i] if i < len(self._legend_labels) else "")
         p["loss"].add_curve(f"{i}:test_loss", color=color, width=2, symbol="o", name=label)
         p["loss"].add_curve(f"{i}:train_loss", color=color, width=1.5, dash=True)
         p["accuracy"].add_curve(f"{i}:test_acc", color=color, width=2, symbol="o", name=label)
