@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget,
+)
 
 from studio.gui.tabs.training_history import (  # noqa: F401  (re-exported: the tab's public names)
     RunHistory, accuracy_margin, epoch_line, read_history, records_to_packet, smoothing_for,
@@ -33,6 +35,7 @@ class TrainingTab(QWidget):
         self.histories: list[RunHistory] = []
         self.compare_mode = False
         self._legend_labels: list[str] = []     # what tells compared runs apart, one per history
+        self._x_span: int | None = None
         self._dirty = self._dirty_batches = self._dirty_epochs = False
         self._build()
         self._timer = QTimer(self)
@@ -48,6 +51,19 @@ class TrainingTab(QWidget):
             "time": MetricPlot("Epoch time", "seconds"),
         }
         self.plots["accuracy"].set_y_mode("fixed", 0, 100)
+        self.log_boxes: dict[str, QCheckBox] = {}
+        log_row = QHBoxLayout()
+        log_row.addWidget(QLabel("Log scale:"))
+        for key, text in (("loss", "loss"), ("lr", "learning rate")):
+            action = self.plots[key].enable_log_toggle(f"training/log_{key}")
+            box = QCheckBox(text)
+            box.setToolTip("A logarithmic y axis (also in the plot's right-click menu); remembered")
+            box.setChecked(action.isChecked())
+            box.toggled.connect(action.setChecked)
+            action.toggled.connect(box.setChecked)
+            log_row.addWidget(box)
+            self.log_boxes[key] = box
+        log_row.addStretch(1)
         for key in ("loss", "lr", "time"):
             self.plots[key].set_y_mode("sticky", include_zero=True)
         grid_widget = QWidget()
@@ -86,6 +102,7 @@ class TrainingTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.title)
+        layout.addLayout(log_row)
         layout.addWidget(self.splitter, 1)
         title_font = QFont(self.title.font())
         title_font.setBold(True)
@@ -95,6 +112,7 @@ class TrainingTab(QWidget):
 
     def clear(self) -> None:
         self._timer.stop()
+        self._x_span = None
         for plot in self.plots.values():
             plot.clear_curves()
             plot.auto_x()
@@ -185,9 +203,13 @@ class TrainingTab(QWidget):
         self._timer.stop()
 
     def set_epoch_span(self, epochs: int) -> None:
-        """Every plot's x axis spans the whole run from the start: the curves fill it in, the axis stays put."""
+        """Every plot's x axis spans 0..epochs (set only when it changes: an axis redraw costs)."""
+        epochs = max(1, int(epochs))
+        if epochs == self._x_span:
+            return
+        self._x_span = epochs
         for plot in self.plots.values():
-            plot.set_x_span(0, max(1, epochs))
+            plot.set_x_span(0, epochs)
 
     @staticmethod
     def _planned_epochs(history: RunHistory) -> int:
@@ -324,9 +346,21 @@ class TrainingTab(QWidget):
                 p["accuracy"].set_data(f"{i}:train_acc", ex, 100 * e.column("train_acc"))
                 p["accuracy"].set_data(f"{i}:test_acc", ex, 100 * e.column("test_acc"))
                 p["time"].set_data(f"{i}:time", ex, e.column("epoch_time"))
+        if not self.compare_mode:
+            self._fit_x_to_data()
         touched = ("loss", "lr", "accuracy", "time") if epochs else ("loss", "lr")
         for key in touched:
             p[key].update_y_range()
+
+    def _fit_x_to_data(self) -> None:
+        """The x axis ends at the next whole epoch the data reaches (not at the run's planned end): it
+        moves once an epoch, so the axis is still rarely redrawn."""
+        reached = 0.0
+        for h in self.histories:
+            for column in (h.batches.column("x"), h.epochs.column("epoch")):
+                if len(column):
+                    reached = max(reached, float(np.nanmax(column)))
+        self.set_epoch_span(int(np.ceil(reached - 1e-9)) if reached > 0 else 1)
 
     def _mark_dirty(self, batches: bool = False, epochs: bool = False) -> None:
         self._dirty = True
