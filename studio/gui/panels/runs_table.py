@@ -49,8 +49,8 @@ def _key(value) -> float:
 
 # (title, text, sort key, default width in px): the name first, so the narrow panel shows it.
 COLUMNS = (
-    ("Run", lambda r: r.display, lambda r: r.display.lower(), 190),
-    ("Status", _status, lambda r: r.state, 70),
+    ("Run", lambda r: r.display, lambda r: r.display.lower(), 230),
+    ("Status", _status, lambda r: r.state, 62),
     ("Best test", lambda r: _percent(r.best_test_acc), lambda r: _key(r.best_test_acc), 70),
     ("Best val", lambda r: _percent(r.best_val_acc), lambda r: _key(r.best_val_acc), 65),
     ("Model", lambda r: r.model, lambda r: r.model.lower(), 80),

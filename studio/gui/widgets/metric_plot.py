@@ -143,6 +143,7 @@ class MetricPlot(pg.PlotWidget):
         # Curves that rise (accuracy) keep their legend at the bottom, curves that fall (loss) at the top.
         offset = (-8, 8) if legend_corner == "top" else (-8, -8)
         self.legend = item.addLegend(offset=offset)
+        self.legend.setVisible(False)
         self.setMinimumSize(220, 160)
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._y_mode = "auto"            # "auto" (pyqtgraph), "sticky" (nice bounds, rarely changed), "fixed"
@@ -244,6 +245,7 @@ class MetricPlot(pg.PlotWidget):
             curve.scatter.setSize(6, update=False)
             curve.scatter.setSymbol(symbol, update=False)
         self._curves[key] = curve
+        self.legend.setVisible(bool(self.legend.items))
         return curve
 
     def add_fill(self, key1: str, key2: str, color: str, alpha: int = 50) -> pg.FillBetweenItem:
@@ -349,6 +351,7 @@ class MetricPlot(pg.PlotWidget):
             self.getPlotItem().removeItem(curve)
         self._curves.clear()
         self.legend.clear()
+        self.legend.setVisible(False)       # an empty legend would still draw its frame
 
     # ------------------------------------------------------------ export
 
