@@ -356,10 +356,10 @@ class TrainingTab(QWidget):
         """The x axis ends at the next whole epoch the data reaches (not at the run's planned end): it
         moves once an epoch, so the axis is still rarely redrawn."""
         reached = 0.0
-        for h in self.histories:
-            for column in (h.batches.column("x"), h.epochs.column("epoch")):
-                if len(column):
-                    reached = max(reached, float(np.nanmax(column)))
+        for h in self.histories:   # both grow in order: the last row is the furthest
+            for value in (h.batches.last("x", 0.0), h.epochs.last("epoch", 0.0)):
+                if np.isfinite(value):
+                    reached = max(reached, value)
         self.set_epoch_span(int(np.ceil(reached - 1e-9)) if reached > 0 else 1)
 
     def _mark_dirty(self, batches: bool = False, epochs: bool = False) -> None:

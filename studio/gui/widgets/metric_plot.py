@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QColor, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -31,8 +31,14 @@ def theme_for(palette: QPalette) -> str:
     return "dark" if palette.color(QPalette.ColorRole.Window).lightness() < 128 else "light"
 
 
+def _settings():
+    from studio.gui.window.persistence import open_settings   # the app's one settings file (tests: a temp one)
+
+    return open_settings()
+
+
 def _settings_bool(key: str) -> bool:
-    value = QSettings().value(key, False)
+    value = _settings().value(key, False)
     return value is True or str(value).lower() in ("true", "1")
 
 
@@ -215,7 +221,7 @@ class MetricPlot(pg.PlotWidget):
         if self.log_action is not None and self.log_action.isChecked() != on:
             self.log_action.setChecked(on)
         if self._log_key:
-            QSettings().setValue(self._log_key, on)
+            _settings().setValue(self._log_key, on)
         self._y_range = None
         self.update_y_range()
 

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor, QPalette
 
 from studio.gui.widgets.metric_plot import DARK, LIGHT, MetricPlot
 
 pytestmark = pytest.mark.usefixtures("no_thread_left")
-
-
-@pytest.fixture(autouse=True)
-def _private_settings(tmp_path):
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    QSettings().clear()
-    yield
-    QSettings().clear()
 
 
 def test_the_log_toggle_changes_the_axis_mode_and_the_range_in_decades(qtbot):
@@ -35,7 +25,9 @@ def test_the_log_toggle_changes_the_axis_mode_and_the_range_in_decades(qtbot):
     assert plot.is_log_y() and plot.getPlotItem().getAxis("left").logMode
     low, high = plot.getPlotItem().getViewBox().viewRange()[1]
     assert low < np.log10(0.005) and np.log10(2.0) < high < 1.5              # decades around the data
-    assert QSettings().value("test/log_loss") in (True, "true")
+    from studio.gui.window.persistence import open_settings
+
+    assert open_settings().value("test/log_loss") in (True, "true")   # under the test's own settings folder
     plot.set_log_y(False)
     assert not plot.getPlotItem().getAxis("left").logMode and not action.isChecked()
 
@@ -81,3 +73,15 @@ def test_legend_markers_take_the_curve_colour_before_any_point_arrives(qtbot):
     opts = curve.scatter.opts
     assert QColor(opts["brush"].color()).name() == "#ff7f0e"
     assert QColor(opts["pen"].color()).name() == "#ff7f0e"
+
+
+def test_a_plot_without_named_curves_draws_no_legend_box_over_its_last_point(qtbot):
+    # The empty legend's translucent box sat in the top-right corner, over the last epoch-time point.
+    plot = MetricPlot("Epoch time", "seconds")
+    qtbot.addWidget(plot)
+    plot.add_curve("time", color="#9467bd", symbol="s")
+    assert not plot.legend.isVisible()
+    plot.add_curve("named", color="#1f77b4", name="run a")
+    assert plot.legend.isVisible()
+    plot.clear_curves()
+    assert not plot.legend.isVisible()
