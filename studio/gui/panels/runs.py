@@ -1,28 +1,25 @@
-"""The run list: every run folder under the runs directory, to open, compare, resume or tidy.
+"""The runs table: every run folder under the runs directory, to open, compare, resume or tidy.
 
 Opening, comparing and resuming are requests (signals) the main window carries out; renaming,
-deleting, revealing and exporting a run's metrics as CSV happen here. The list reads the run
-folders through studio.core.runs (which imports torch), so refresh() is called only after the
-core has loaded.
+deleting, revealing and exporting runs' metrics as CSV happen here. refresh() reads the run folders
+(studio.core.runs, which imports torch; every metrics file, for the best validation accuracy) in a
+background task and fills the table when they are read (`refreshed`).
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFileDialog, QGridLayout, QHeaderView, QInputDialog, QLabel, QMenu, QMessageBox,
-    QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QFileDialog, QGridLayout, QInputDialog, QLabel, QLineEdit, QMenu, QMessageBox,
+    QPushButton, QTableView, QVBoxLayout, QWidget,
 )
 
 from studio.core.errors import StudioError
-
-STATUS_COLOURS = {"done": "#2a7d2a", "stopped": "#a66a00", "failed": "#b22222", "running": "#1f5fa8"}
+from studio.gui.panels.runs_table import COLUMNS, PATH_ROLE, RunsFilterProxy, RunsTableModel
 
 
 def _ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
@@ -36,6 +33,13 @@ def _ask_text(parent: QWidget, title: str, label: str, default: str) -> str | No
     return text if ok else None
 
 
+def _read_overviews(progress, should_stop):
+    from studio.core.paths import runs_dir
+    from studio.core.runs.overview import list_overviews
+
+    return list_overviews(runs_dir())
+
+
 class RunsPanel(QWidget):
     openRequested = Signal(object)        # Path of one run
     compareRequested = Signal(list)       # Paths of two or more runs
@@ -44,6 +48,7 @@ class RunsPanel(QWidget):
     runDeleted = Signal(object)           # Path
     errorRaised = Signal(str)             # a readable message for the window to show
     selectionChanged = Signal()           # the selection (or what is known about it) changed
+    refreshed = Signal()                  # the table shows the runs folder as it was just read
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -54,28 +59,43 @@ class RunsPanel(QWidget):
             lambda parent, title, start, filters: QFileDialog.getSaveFileName(parent, title, start, filters)[0]
         self.reveal: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.active_run: Path | None = None   # the run now training: not renamed or deleted under it
-        self._infos: dict[str, object] = {}
+        self._pending_selection: set[str] | None = None
+        self._reading = 0                     # refreshes in flight; the newest one's rows win
         self._build()
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Run", "Status", "Test acc"])
-        self.tree.setRootIsDecorated(False)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter runs (any column: adam, mnist, done…)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._filter_changed)
+        layout.addWidget(self.filter_edit)
+        self.model = RunsTableModel(self)
+        self.proxy = RunsFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(len(COLUMNS) - 1, Qt.SortOrder.DescendingOrder)   # newest first
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         # Shown as "model · dataset · date": keep both ends visible when the column is narrow.
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        header = self.tree.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(False)
-        self.tree.itemSelectionChanged.connect(self._selection_changed)
-        self.tree.itemDoubleClicked.connect(lambda *_: self.open_selected())
-        self.tree.customContextMenuRequested.connect(self._context_menu)
-        layout.addWidget(self.tree, 1)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        for column, (_title, _text, _key, width) in enumerate(COLUMNS):
+            self.table.setColumnWidth(column, width)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.table.doubleClicked.connect(lambda *_: self.open_selected())
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        layout.addWidget(self.table, 1)
         self.details = QLabel("Select a run to see it; select several to compare them.")
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -92,79 +112,94 @@ class RunsPanel(QWidget):
             grid.addWidget(button, i // 3, i % 3)
             self.buttons[key] = button
         self.buttons["open"].setToolTip("Show this run's curves as they were recorded (double-click works too)")
-        self.buttons["compare"].setToolTip("Draw the selected runs on the same axes")
+        self.buttons["compare"].setToolTip("Draw the selected runs on the same axes, labelled by what differs")
         self.buttons["resume"].setToolTip("Continue a stopped run from its last checkpoint")
+        self.buttons["csv"].setToolTip("Every selected run's epoch numbers in one CSV file (one row per run and epoch)")
         layout.addLayout(grid)
         self._selection_changed()
 
-    # ------------------------------------------------------------ list
+    # ------------------------------------------------------------ table
 
-    def refresh(self) -> None:
-        """Re-read the runs directory, keeping the selection."""
-        from studio.core.paths import runs_dir
-        from studio.core.runs import list_runs
+    def refresh(self, select=None) -> None:
+        """Re-read the runs directory in the background; keeps the selection (or selects `select`)."""
+        from studio.gui.concurrency.tasks import run_task
 
-        keep = {str(p) for p in self.selected_paths()}
-        self.tree.blockSignals(True)
-        self.tree.clear()
-        self._infos.clear()
-        for info in list_runs(runs_dir()):
-            item = QTreeWidgetItem([self.display_name(info), info.state, self._acc_text(info)])
-            item.setData(0, Qt.ItemDataRole.UserRole, str(info.path))
-            item.setToolTip(0, self._describe(info))
-            colour = STATUS_COLOURS.get(info.state)
-            if colour:
-                item.setForeground(1, _brush(colour))
-            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.tree.addTopLevelItem(item)
-            self._infos[str(info.path)] = info
-            item.setSelected(str(info.path) in keep)
-        self.tree.blockSignals(False)
+        if self._pending_selection is None or select is not None:
+            keep = select if select is not None else self.selected_paths()
+            self._pending_selection = {str(Path(p)) for p in keep}
+        self._reading += 1
+        run_task(_read_overviews, self._show_rows, self._read_failed, owner=self)
+
+    def _show_rows(self, rows) -> None:
+        self._reading -= 1
+        if self._reading:
+            return          # a newer read is on its way
+        self.model.set_rows(rows)
+        keep, self._pending_selection = self._pending_selection or set(), None
+        self._select(keep)
+        self.refreshed.emit()
+
+    def _read_failed(self, message: str, _details: str = "") -> None:
+        self._reading -= 1
+        self._pending_selection = None
+        self.errorRaised.emit(f"The runs folder could not be read: {message}")
+
+    @property
+    def refreshing(self) -> bool:
+        return self._reading > 0
+
+    def _filter_changed(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text.strip())
         self._selection_changed()
 
     def run_paths(self) -> list[Path]:
-        return [Path(self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole))
-                for i in range(self.tree.topLevelItemCount())]
+        """The runs the table shows, in the order shown."""
+        return [Path(self.proxy.index(r, 0).data(PATH_ROLE)) for r in range(self.proxy.rowCount())]
 
     def selected_paths(self) -> list[Path]:
-        return [Path(item.data(0, Qt.ItemDataRole.UserRole)) for item in self.tree.selectedItems()]
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [Path(self.proxy.index(r, 0).data(PATH_ROLE)) for r in rows]
 
     def select_runs(self, paths) -> None:
+        """Select these runs now, and again once the read in flight (if any) fills the table."""
         wanted = {str(Path(p)) for p in paths}
-        for i in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(i)
-            item.setSelected(item.data(0, Qt.ItemDataRole.UserRole) in wanted)
+        if self.refreshing:
+            self._pending_selection = wanted
+        self._select(wanted)
+
+    def _select(self, wanted: set[str]) -> None:
+        selection = QItemSelection()
+        for r in range(self.proxy.rowCount()):
+            if self.proxy.index(r, 0).data(PATH_ROLE) in wanted:
+                selection.select(self.proxy.index(r, 0), self.proxy.index(r, len(COLUMNS) - 1))
+        self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self._selection_changed()
 
     def info(self, path: Path):
-        return self._infos.get(str(Path(path)))
+        wanted = Path(path)
+        return next((row for row in self.model.rows if row.path == wanted), None)
 
     @staticmethod
     def display_name(info) -> str:
-        """What was trained first, then when: "lenet5 · mnist-sample · Dec 2 02:53". A name the user
-        gave (by renaming the folder) is shown as it is."""
-        match = re.match(r"^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})\d{2}(-|$)", info.name)
-        if not match:
-            return info.name
-        year, month, day, hour, minute = (int(g) for g in match.groups()[:5])
-        when = datetime(year, month, day, hour, minute).strftime("%b %-d %H:%M")
-        cfg = info.config
-        return f"{cfg.get('model', '?')} · {cfg.get('dataset', '?')} · {when}"
+        """What was trained first, then when: "lenet5 · mnist-sample · Dec 2 02:53"; a user's name as it is."""
+        from studio.core.runs.overview import display_name
+
+        return display_name(info.name, info.config)
 
     @staticmethod
-    def _acc_text(info) -> str:
-        return f"{100 * info.best_test_acc:.1f}%" if info.best_test_acc else "–"
+    def _describe(row) -> str:
+        from datetime import datetime
 
-    @staticmethod
-    def _describe(info) -> str:
-        cfg = info.config
-        created = datetime.fromtimestamp(info.created).strftime("%Y-%m-%d %H:%M")
-        lines = [info.name, f"{cfg.get('model', '?')} on {cfg.get('dataset', '?')}",
-                 f"{info.epochs_done}/{cfg.get('epochs', '?')} epochs, {cfg.get('optimizer', '?')} "
-                 f"lr {cfg.get('lr', '?')}, batch {cfg.get('batch_size', '?')}",
-                 f"status: {info.state}" + (f" ({info.status.get('reason')})" if info.status.get("reason") else ""),
-                 f"created {created}"]
-        if info.best_test_acc:
-            lines.insert(2, f"best test accuracy {100 * info.best_test_acc:.2f}%")
+        created = datetime.fromtimestamp(row.created).strftime("%Y-%m-%d %H:%M")
+        epochs = "?" if row.epochs is None else row.epochs
+        lines = [row.name, f"{row.model} on {row.dataset}",
+                 (f"{row.epochs_done}/{epochs} epochs, {row.optimizer} lr {row.lr if row.lr is not None else '?'}, "
+                  f"batch {row.batch_size or '?'}, augmentation {row.augmentation}"),
+                 f"status: {'running (live)' if row.state == 'running' else row.state}", f"created {created}"]
+        best = [f"{name} {100 * value:.2f}%" for name, value in (("validation", row.best_val_acc),
+                                                                  ("test", row.best_test_acc)) if value is not None]
+        if best:
+            lines.insert(2, "best accuracy: " + ", ".join(best))
         return "\n".join(lines)
 
     def _selection_changed(self) -> None:
@@ -178,7 +213,7 @@ class RunsPanel(QWidget):
         for key in ("rename", "delete"):
             self.buttons[key].setEnabled(one and not busy)
         self.buttons["reveal"].setEnabled(one)
-        self.buttons["csv"].setEnabled(one)
+        self.buttons["csv"].setEnabled(bool(paths))
         if info is not None:
             self.details.setText(self._describe(info))
         elif len(paths) > 1:
@@ -199,7 +234,7 @@ class RunsPanel(QWidget):
             action = menu.addAction(button.text())
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        menu.exec(self.table.viewport().mapToGlobal(pos))
 
     # ------------------------------------------------------------ actions
 
@@ -234,8 +269,9 @@ class RunsPanel(QWidget):
         except (StudioError, OSError) as exc:
             self.errorRaised.emit(f"The run could not be renamed: {exc}")
             return None
-        self.refresh()
-        self.select_runs([new])
+        self.model.rename_row(old, new)       # known at once (the window asks about it); re-read anyway
+        self.refresh(select=[new])
+        self._select({str(new)})
         self.runRenamed.emit(old, new)
         return new
 
@@ -254,6 +290,7 @@ class RunsPanel(QWidget):
         except (StudioError, OSError) as exc:
             self.errorRaised.emit(f"The run could not be deleted: {exc}")
             return False
+        self.model.remove_row(path)
         self.refresh()
         self.runDeleted.emit(path)
         return True
@@ -265,18 +302,20 @@ class RunsPanel(QWidget):
         return bool(self.reveal(QUrl.fromLocalFile(str(paths[0]))))
 
     def export_selected_csv(self, path: str | Path | None = None) -> Path | None:
+        """Every selected run's epoch scalars in one long-format CSV file (a row per run and epoch)."""
         paths = self.selected_paths()
-        if len(paths) != 1:
+        if not paths:
             return None
         if path is None:
-            path = self.ask_save_path(self, "Export metrics as CSV", str(Path.home() / f"{paths[0].name}.csv"),
+            default = paths[0].name if len(paths) == 1 else f"{len(paths)}-runs"
+            path = self.ask_save_path(self, "Export metrics as CSV", str(Path.home() / f"{default}.csv"),
                                       "CSV files (*.csv)")
             if not path:
                 return None
         try:
-            from studio.core.runs.csv_export import write_metrics_csv   # imports torch: only when asked
+            from studio.core.runs.csv_export import write_runs_csv   # imports torch: only when asked
 
-            return write_metrics_csv(paths[0], Path(path))
+            return write_runs_csv(paths, Path(path))
         except OSError as exc:
             self.errorRaised.emit(f"The CSV file could not be written: {exc}")
             return None
@@ -291,8 +330,3 @@ class RunsPanel(QWidget):
             return True
         return False
 
-
-def _brush(colour: str):
-    from PySide6.QtGui import QBrush, QColor
-
-    return QBrush(QColor(colour))

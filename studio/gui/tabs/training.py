@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget,
+)
 
 from studio.gui.tabs.training_history import (  # noqa: F401  (re-exported: the tab's public names)
     RunHistory, accuracy_margin, epoch_line, read_history, records_to_packet, smoothing_for,
@@ -32,6 +34,8 @@ class TrainingTab(QWidget):
         self.state = state
         self.histories: list[RunHistory] = []
         self.compare_mode = False
+        self._legend_labels: list[str] = []     # what tells compared runs apart, one per history
+        self._x_span: int | None = None
         self._dirty = self._dirty_batches = self._dirty_epochs = False
         self._build()
         self._timer = QTimer(self)
@@ -47,6 +51,19 @@ class TrainingTab(QWidget):
             "time": MetricPlot("Epoch time", "seconds"),
         }
         self.plots["accuracy"].set_y_mode("fixed", 0, 100)
+        self.log_boxes: dict[str, QCheckBox] = {}
+        log_row = QHBoxLayout()
+        log_row.addWidget(QLabel("Log scale:"))
+        for key, text in (("loss", "loss"), ("lr", "learning rate")):
+            action = self.plots[key].enable_log_toggle(f"training/log_{key}")
+            box = QCheckBox(text)
+            box.setToolTip("A logarithmic y axis (also in the plot's right-click menu); remembered")
+            box.setChecked(action.isChecked())
+            box.toggled.connect(action.setChecked)
+            action.toggled.connect(box.setChecked)
+            log_row.addWidget(box)
+            self.log_boxes[key] = box
+        log_row.addStretch(1)
         for key in ("loss", "lr", "time"):
             self.plots[key].set_y_mode("sticky", include_zero=True)
         grid_widget = QWidget()
@@ -85,6 +102,7 @@ class TrainingTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.title)
+        layout.addLayout(log_row)
         layout.addWidget(self.splitter, 1)
         title_font = QFont(self.title.font())
         title_font.setBold(True)
@@ -94,6 +112,7 @@ class TrainingTab(QWidget):
 
     def clear(self) -> None:
         self._timer.stop()
+        self._x_span = None
         for plot in self.plots.values():
             plot.clear_curves()
             plot.auto_x()
@@ -138,14 +157,19 @@ class TrainingTab(QWidget):
         return self.compare_histories([read_history(run_dir, with_status=False) for run_dir in run_dirs])
 
     def compare_histories(self, histories: list[RunHistory]) -> list[RunHistory]:
+        from studio.core.runs.overview import differing_settings
+
         self.clear()
         self.compare_mode = True
+        self._legend_labels = differing_settings([h.config for h in histories])
         for history in histories:
             self._add_history(history)
             best = history.epochs.column("test_acc")
             best_text = f"{100 * np.nanmax(best):.2f}%" if len(best) else "no epochs"
             self.log(f"{history.name}: {len(history.epochs)} epochs, best test accuracy {best_text}")
-        self.set_epoch_span(max(self._planned_epochs(h) for h in self.histories) if self.histories else 1)
+        # The runs' recorded epochs, not their plans: five-epoch runs stopped at two span 0-2 (issue 13.7).
+        done = [int(np.nanmax(h.epochs.column("epoch"))) for h in self.histories if len(h.epochs)]
+        self.set_epoch_span(max(done) if done else 1)
         self.title.setText(f"Comparing {len(histories)} runs: solid lines test, dashed lines train")
         self.redraw(force=True)
         return self.histories
@@ -179,9 +203,13 @@ class TrainingTab(QWidget):
         self._timer.stop()
 
     def set_epoch_span(self, epochs: int) -> None:
-        """Every plot's x axis spans the whole run from the start: the curves fill it in, the axis stays put."""
+        """Every plot's x axis spans 0..epochs (set only when it changes: an axis redraw costs)."""
+        epochs = max(1, int(epochs))
+        if epochs == self._x_span:
+            return
+        self._x_span = epochs
         for plot in self.plots.values():
-            plot.set_x_span(0, max(1, epochs))
+            plot.set_x_span(0, epochs)
 
     @staticmethod
     def _planned_epochs(history: RunHistory) -> int:
@@ -211,7 +239,7 @@ class TrainingTab(QWidget):
             p["time"].add_curve(f"{i}:time", color=PALETTE[4], width=2, symbol="s")
             return
         color = PALETTE[i % len(PALETTE)]
-        label = history.label()
+        label = history.label(self._legend_labels[i] if i < len(self._legend_labels) else "")
         p["loss"].add_curve(f"{i}:test_loss", color=color, width=2, symbol="o", name=label)
         p["loss"].add_curve(f"{i}:train_loss", color=color, width=1.5, dash=True)
         p["accuracy"].add_curve(f"{i}:test_acc", color=color, width=2, symbol="o", name=label)
@@ -323,9 +351,21 @@ class TrainingTab(QWidget):
                 p["accuracy"].set_data(f"{i}:train_acc", ex, 100 * e.column("train_acc"))
                 p["accuracy"].set_data(f"{i}:test_acc", ex, 100 * e.column("test_acc"))
                 p["time"].set_data(f"{i}:time", ex, e.column("epoch_time"))
+        if not self.compare_mode:
+            self._fit_x_to_data()
         touched = ("loss", "lr", "accuracy", "time") if epochs else ("loss", "lr")
         for key in touched:
             p[key].update_y_range()
+
+    def _fit_x_to_data(self) -> None:
+        """The x axis ends at the next whole epoch the data reaches (not at the run's planned end): it
+        moves once an epoch, so the axis is still rarely redrawn."""
+        reached = 0.0
+        for h in self.histories:   # both grow in order: the last row is the furthest
+            for value in (h.batches.last("x", 0.0), h.epochs.last("epoch", 0.0)):
+                if np.isfinite(value):
+                    reached = max(reached, value)
+        self.set_epoch_span(int(np.ceil(reached - 1e-9)) if reached > 0 else 1)
 
     def _mark_dirty(self, batches: bool = False, epochs: bool = False) -> None:
         self._dirty = True

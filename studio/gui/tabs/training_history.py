@@ -127,16 +127,13 @@ class RunHistory:
         self.batches.truncate(int(np.searchsorted(self.batches.column("epoch"), done, side="right")))
         self.epochs.truncate(int(np.searchsorted(self.epochs.column("epoch"), done, side="right")))
 
-    def label(self) -> str:
-        """A short legend label: a renamed run keeps its name; a default name becomes time + what differs."""
-        from studio.core.runs import default_name_time
+    def label(self, differences: str = "") -> str:
+        """A short legend label: what sets this run apart from the others compared (`differences`, from
+        core.runs.overview.differing_settings), else its readable name ("lenet5 · mnist · Dec 2 02:53",
+        or the name the user gave it)."""
+        from studio.core.runs.overview import display_name
 
-        time_of_day = default_name_time(self.name)
-        if time_of_day is None:
-            return self.name
-        cfg = self.config
-        return (f"{time_of_day} {cfg.get('model', '?')}, {cfg.get('optimizer', '?')} "
-                f"lr {cfg.get('lr', '?')}, batch {cfg.get('batch_size', '?')}")
+        return differences or display_name(self.name, self.config)
 
     def epoch_records(self) -> list[dict]:
         return [{k: float(self.epochs.column(k)[i]) for k in EPOCH_COLUMNS} for i in range(len(self.epochs))]

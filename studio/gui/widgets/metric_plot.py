@@ -13,11 +13,34 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QAction, QColor, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 pg.setConfigOptions(imageAxisOrder="row-major")
+
+# The plots' two looks, chosen by the window's palette (theme_for): the same as the window around them.
+LIGHT = {"background": "#ffffff", "title": "#202020", "text": "#303030", "axis": "#505050", "grid_alpha": 0.15,
+         "legend": (255, 255, 255, 200)}
+DARK = {"background": "#1e1f22", "title": "#e6e6e6", "text": "#c8c8c8", "axis": "#8a8a8a", "grid_alpha": 0.25,
+        "legend": (40, 42, 46, 210)}
+
+
+def theme_for(palette: QPalette) -> str:
+    """"dark" when the palette's window colour is dark (a dark desktop theme, or the app's own)."""
+    return "dark" if palette.color(QPalette.ColorRole.Window).lightness() < 128 else "light"
+
+
+def _settings():
+    from studio.gui.window.persistence import open_settings   # the app's one settings file (tests: a temp one)
+
+    return open_settings()
+
+
+def _settings_bool(key: str) -> bool:
+    value = _settings().value(key, False)
+    return value is True or str(value).lower() in ("true", "1")
+
 
 # Colour-blind-friendly defaults (matplotlib's tab10): run i of an overlay gets PALETTE[i % 10].
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -110,17 +133,12 @@ class MetricPlot(pg.PlotWidget):
     """One titled plot whose curves are addressed by key; export() writes PNG or SVG."""
 
     def __init__(self, title: str, y_label: str, x_label: str = "epoch", parent=None, legend_corner: str = "top"):
-        super().__init__(parent=parent, background="w")
+        super().__init__(parent=parent, background=LIGHT["background"])
         self.title = title
         item = self.getPlotItem()
-        item.setTitle(title, color="#202020", size="11pt")
         for side, label in (("left", y_label), ("bottom", x_label)):
-            axis = item.getAxis(side)
-            axis.setPen(pg.mkPen("#505050"))
-            axis.setTextPen(pg.mkPen("#303030"))
-            axis.enableAutoSIPrefix(False)  # "seconds (x0.001)" confuses more than it saves
-            item.setLabel(side, label, color="#303030")
-        item.showGrid(x=True, y=True, alpha=0.15)
+            item.getAxis(side).enableAutoSIPrefix(False)  # "seconds (x0.001)" confuses more than it saves
+        self._labels = {"left": y_label, "bottom": x_label}
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
         item.setMenuEnabled(True)
@@ -130,15 +148,88 @@ class MetricPlot(pg.PlotWidget):
             item.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         # Curves that rise (accuracy) keep their legend at the bottom, curves that fall (loss) at the top.
         offset = (-8, 8) if legend_corner == "top" else (-8, -8)
-        self.legend = item.addLegend(offset=offset, labelTextColor="#202020", brush=pg.mkBrush(255, 255, 255, 200))
+        self.legend = item.addLegend(offset=offset)
+        self.legend.setVisible(False)
         self.setMinimumSize(220, 160)
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._y_mode = "auto"            # "auto" (pyqtgraph), "sticky" (nice bounds, rarely changed), "fixed"
         self._y_range: tuple[float, float] | None = None
         self._y_include_zero = False
         self._user_zoomed = False
+        self._log_y = False
+        self._log_key: str | None = None
+        self.log_action = None
         item.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
+        # pyqtgraph's own Plot Options > Transforms > Log Y works too: keep the sticky range in step with it.
+        item.ctrl.logYCheck.toggled.connect(self._log_mode_changed)
         self._fills: list[pg.FillBetweenItem] = []
+        self.theme = ""
+        self.apply_theme(theme_for(self.palette()))
+
+    # ------------------------------------------------------------ look
+
+    def apply_theme(self, name: str) -> None:
+        """"dark" or "light": background, axes, grid, title and legend in the window's colours."""
+        if name == self.theme:
+            return
+        self.theme = name
+        colours = DARK if name == "dark" else LIGHT
+        self.setBackground(colours["background"])
+        item = self.getPlotItem()
+        item.setTitle(self.title, color=colours["title"], size="11pt")
+        for side in ("left", "bottom"):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen(colours["axis"]))
+            axis.setTextPen(pg.mkPen(colours["text"]))
+            item.setLabel(side, self._labels[side], color=colours["text"])
+        item.showGrid(x=True, y=True, alpha=colours["grid_alpha"])
+        self.legend.setLabelTextColor(colours["title"])
+        self.legend.setBrush(pg.mkBrush(colours["legend"]))
+        self.legend.setPen(pg.mkPen(colours["axis"]))
+        for sample, label in self.legend.items:
+            label.setText(label.text, color=colours["title"])
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        # Qt sends palette changes from inside the base constructor too, before the legend exists.
+        if "legend" in self.__dict__ and event.type() in (QEvent.Type.PaletteChange,
+                                                           QEvent.Type.ApplicationPaletteChange):
+            self.apply_theme(theme_for(self.palette()))
+
+    # ------------------------------------------------------------ log scale
+
+    def enable_log_toggle(self, settings_key: str | None = None) -> QAction:
+        """Offer "Log scale" in the plot's context menu, remembered under settings_key in QSettings."""
+        self._log_key = settings_key
+        self.log_action = QAction("Log scale (y axis)", self)
+        self.log_action.setCheckable(True)
+        self.log_action.toggled.connect(self.set_log_y)
+        menu = self.getPlotItem().getViewBox().menu
+        menu.insertAction(menu.actions()[0] if menu.actions() else None, self.log_action)
+        if settings_key and _settings_bool(settings_key):
+            self.set_log_y(True)
+        return self.log_action
+
+    def set_log_y(self, on: bool) -> None:
+        on = bool(on)
+        if on == self._log_y:
+            return
+        self._log_y = on
+        item = self.getPlotItem()
+        item.ctrl.logYCheck.setChecked(on)      # pyqtgraph's own switch: it calls setLogMode
+        item.setLogMode(y=on)
+        if self.log_action is not None and self.log_action.isChecked() != on:
+            self.log_action.setChecked(on)
+        if self._log_key:
+            _settings().setValue(self._log_key, on)
+        self._y_range = None
+        self.update_y_range()
+
+    def is_log_y(self) -> bool:
+        return self._log_y
+
+    def _log_mode_changed(self, on: bool) -> None:
+        self.set_log_y(on)
 
     # ------------------------------------------------------------ curves
 
@@ -152,7 +243,15 @@ class MetricPlot(pg.PlotWidget):
             kwargs = dict(symbol=symbol, symbolSize=6, symbolPen=make_pen(color), symbolBrush=pg.mkBrush(color))
         curve = self.getPlotItem().plot(pen=make_pen(color, width, alpha, dash), name=name, connect="finite",
                                         **kwargs)
+        if symbol:
+            # The legend draws a marker from the scatter's own options, which pyqtgraph fills only when the
+            # first point arrives: a live run's legend showed grey markers until then (issue 13.12).
+            curve.scatter.setPen(make_pen(color), update=False)
+            curve.scatter.setBrush(pg.mkBrush(color), update=False)
+            curve.scatter.setSize(6, update=False)
+            curve.scatter.setSymbol(symbol, update=False)
         self._curves[key] = curve
+        self.legend.setVisible(bool(self.legend.items))
         return curve
 
     def add_fill(self, key1: str, key2: str, color: str, alpha: int = 50) -> pg.FillBetweenItem:
@@ -207,9 +306,15 @@ class MetricPlot(pg.PlotWidget):
         if bounds is None:
             return
         low, high = bounds
-        if self._y_include_zero:
-            low, high = min(low, 0.0), max(high, 0.0)
-        nice = nice_bounds(low, high)
+        if self._log_y:
+            # In log mode the view box works in decades: whole decades around the data, never zero.
+            nice = (float(np.floor(low)), float(np.ceil(high)) + (0.0 if np.ceil(high) > high else 0.25))
+            if nice[1] - nice[0] < 1:
+                nice = (nice[0] - 0.5, nice[1] + 0.5)
+        else:
+            if self._y_include_zero:
+                low, high = min(low, 0.0), max(high, 0.0)
+            nice = nice_bounds(low, high)
         if self._y_range is None or nice != self._y_range:
             self._y_range = nice
             self.getPlotItem().setYRange(*nice, padding=0.02)
@@ -221,6 +326,8 @@ class MetricPlot(pg.PlotWidget):
             if y is None or not len(y):
                 continue
             finite = y[np.isfinite(y)]
+            if self._log_y:
+                finite = np.log10(finite[finite > 0])
             if len(finite):
                 lows.append(float(finite.min()))
                 highs.append(float(finite.max()))
@@ -250,6 +357,7 @@ class MetricPlot(pg.PlotWidget):
             self.getPlotItem().removeItem(curve)
         self._curves.clear()
         self.legend.clear()
+        self.legend.setVisible(False)       # an empty legend would still draw its frame
 
     # ------------------------------------------------------------ export
 

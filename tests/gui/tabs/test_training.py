@@ -54,3 +54,23 @@ def test_the_summary_is_never_cut_off(qtbot):
     label = tab.summary
     assert "overfitting" in label.text()
     qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+
+
+def test_the_live_x_axis_fits_the_epochs_reached_not_the_planned_forty(qtbot):
+    from studio.gui.tabs.training import TrainingTab
+
+    tab = TrainingTab()
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.start_live("live")
+    tab.fit_started({"epochs": 40, "config": {}})
+    n = 50
+    tab.add_batches({"x": np.linspace(0.02, 1.5, n), "epoch": np.ones(n), "step": np.arange(n), "loss": np.ones(n),
+                     "accuracy": np.ones(n), "lr": np.ones(n), "batches": n})
+    tab.add_epoch({"epoch": 1, "train_loss": 1, "train_acc": 0.5, "test_loss": 1, "test_acc": 0.5, "lr": 0.1,
+                   "epoch_time": 1.0})
+    tab.redraw(force=True)
+    low, high = tab.plots["loss"].getPlotItem().getViewBox().viewRange()[0]
+    assert low < 0.1 and 2 <= high < 2.5                      # up to the next whole epoch the data reached
+    assert tab.plots["time"].getPlotItem().getViewBox().viewRange()[0][1] < 2.5
+    tab.shutdown()

@@ -111,7 +111,7 @@ def test_run_names_keep_both_ends_when_elided(qtbot):
     from PySide6.QtCore import Qt
 
     window = make(qtbot)
-    assert window.runs_panel.tree.textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert window.runs_panel.table.textElideMode() == Qt.TextElideMode.ElideMiddle
 
 
 @pytest.mark.slow
@@ -126,7 +126,8 @@ def test_renaming_the_run_on_view_renames_it_everywhere(qtbot):
     assert window.start_training()
     qtbot.waitUntil(lambda: not window.runner.is_running(), timeout=120_000)
     old = window.state.run_dir
-    window.runs_panel.refresh()
+    with qtbot.waitSignal(window.runs_panel.refreshed, timeout=30_000):   # read in the background
+        window.runs_panel.refresh()
     window.runs_panel.select_runs([old])
     window.runs_panel.ask_text = lambda *_args: "my-first-run"
     window.runs_panel.buttons["rename"].click()

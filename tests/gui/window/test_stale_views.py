@@ -60,7 +60,8 @@ def test_a_deleted_run_leaves_the_comparison_and_the_resume_button(qtbot, window
     status.update(status="stopped", epochs_done=1)   # a stopped 2-epoch run: Resume can continue it
     (second / "status.json").write_text(json.dumps(status))
     panel = window.runs_panel
-    panel.refresh()
+    with qtbot.waitSignal(panel.refreshed, timeout=30_000):
+        panel.refresh()
     window.compare_runs([first, second])
     qtbot.waitUntil(lambda: window.training_tab.compare_mode, timeout=30_000)
     panel.select_runs([second])
