@@ -109,7 +109,7 @@ class RunsPanel(QWidget):
         self.tree.clear()
         self._infos.clear()
         for info in list_runs(runs_dir()):
-            item = QTreeWidgetItem([self.display_name(info), info.state, self._acc_text(info)])
+            item = QTreeWidgetItem([self.display_name(info), self.status_text(info), self._acc_text(info)])
             item.setData(0, Qt.ItemDataRole.UserRole, str(info.path))
             item.setToolTip(0, self._describe(info))
             colour = STATUS_COLOURS.get(info.state)
@@ -149,6 +149,12 @@ class RunsPanel(QWidget):
         when = datetime(year, month, day, hour, minute).strftime("%b %-d %H:%M")
         cfg = info.config
         return f"{cfg.get('model', '?')} · {cfg.get('dataset', '?')} · {when}"
+
+    @staticmethod
+    def status_text(info) -> str:
+        """The Status column: a run still being written (here or by another process) reads as live;
+        opening it follows it (gui/window/follower.py)."""
+        return "● live" if info.state == "running" else info.state
 
     @staticmethod
     def _acc_text(info) -> str:

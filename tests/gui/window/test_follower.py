@@ -1,0 +1,111 @@
+"""Following a run that another process writes: `cnn-studio train` in a subprocess, the window live on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studio.gui.widgets import error_dialog
+from studio.gui.window.main_window import MainWindow
+
+pytestmark = pytest.mark.usefixtures("no_thread_left")
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.confirm = lambda *args: True
+    w.show()
+    qtbot.waitUntil(lambda: w.loaded, timeout=120_000)
+    yield w
+    for dialog in error_dialog.open_dialogs():
+        dialog.close()
+    w.close()
+
+
+def start_cli(runs_dir: Path, epochs: int) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.Popen([sys.executable, "-m", "studio", "train", "--dataset", "mnist-sample", "--model", "lenet5",
+                             "--epochs", str(epochs), "--runs-dir", str(runs_dir)],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def running_run(runs_dir: Path) -> Path | None:
+    """The run folder once its writer has said "running" (it holds the lock by then)."""
+    for status in runs_dir.glob("*/status.json"):
+        try:
+            if json.loads(status.read_text()).get("status") == "running":
+                return status.parent
+        except ValueError:
+            continue  # caught mid-write
+    return None
+
+
+def open_while_running(qtbot, window, proc, runs_dir: Path) -> Path:
+    qtbot.waitUntil(lambda: running_run(runs_dir) is not None or proc.poll() is not None, timeout=120_000)
+    run_dir = running_run(runs_dir)
+    assert run_dir is not None, proc.stderr.read().decode()[-2000:]
+    assert window.open_run(run_dir)
+    qtbot.waitUntil(lambda: window.runs.follower.history is not None, timeout=30_000)
+    return run_dir
+
+
+@pytest.mark.slow
+def test_a_cli_run_is_followed_live_until_it_ends(qtbot, window, tmp_path):
+    proc = start_cli(tmp_path, epochs=3)
+    try:
+        run_dir = open_while_running(qtbot, window, proc, tmp_path)
+        follower = window.runs.follower
+        assert f"Following {run_dir.name} (written by process {proc.pid} on" in window.status_label.text()
+        tab = window.training_tab
+        qtbot.waitUntil(lambda: tab.live is not None and len(tab.live.epochs) == 3, timeout=120_000)
+        qtbot.waitUntil(lambda: not follower.is_following(), timeout=30_000)
+        assert window.status_label.text().startswith(f"{run_dir.name} finished: done")
+        assert follower.polls >= 1
+        assert list(tab.live.epochs.column("epoch")) == [1.0, 2.0, 3.0]   # each epoch once, in order
+        assert len(tab.live.batches) > 0                                   # the batch curves came too
+        assert tab.live.fit_end["status"] == "done"
+        assert not follower._timer.isActive()
+    finally:
+        assert proc.wait(timeout=120) == 0
+
+
+@pytest.mark.slow
+def test_a_follower_says_the_writer_died_when_it_is_killed(qtbot, window, tmp_path):
+    proc = start_cli(tmp_path, epochs=200)
+    try:
+        run_dir = open_while_running(qtbot, window, proc, tmp_path)
+        follower = window.runs.follower
+        tab = window.training_tab
+        qtbot.waitUntil(lambda: len(tab.live.epochs) >= 1, timeout=120_000)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        qtbot.waitUntil(lambda: not follower.is_following(), timeout=5_000)   # lock released: within a poll or two
+        text = window.status_label.text()
+        assert text.startswith(f"{run_dir.name}: the writer (process {proc.pid} on") and "died" in text
+        assert tab.live.fit_end["status"] == "failed"
+        assert not follower._timer.isActive()
+        polls = follower.polls
+        qtbot.wait(1200)                                                       # no more polling after the end
+        assert follower.polls == polls
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_the_runs_list_marks_a_running_run_live():
+    from types import SimpleNamespace
+
+    from studio.gui.panels.runs import RunsPanel
+
+    assert RunsPanel.status_text(SimpleNamespace(state="running")) == "● live"
+    assert RunsPanel.status_text(SimpleNamespace(state="done")) == "done"
