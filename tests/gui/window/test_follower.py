@@ -109,3 +109,32 @@ def test_the_runs_list_marks_a_running_run_live():
 
     assert RunsPanel.status_text(SimpleNamespace(state="running")) == "● live"
     assert RunsPanel.status_text(SimpleNamespace(state="done")) == "done"
+
+
+def test_a_writer_on_another_host_that_goes_quiet_is_said_to_have_stopped_responding(qtbot, window, tmp_path,
+                                                                                      monkeypatch):
+    from studio.gui.window import follower as follower_module
+
+    monkeypatch.setattr(follower_module, "STALE_AFTER", 1.5)
+    run_dir = tmp_path / "lenet5-mnist-sample-2026-12-04_120000"
+    run_dir.mkdir()
+    # Written by a machine sharing the folder: its lock is not visible here, only its files.
+    (run_dir / "run.lock").write_text(json.dumps({"pid": 4242, "host": "gpu-node-7", "started": "2026-12-04T12:00"}))
+    (run_dir / "status.json").write_text(json.dumps({"status": "running", "reason": "", "epochs_done": 0}))
+    (run_dir / "config.json").write_text(json.dumps({"model": "lenet5", "dataset": "mnist-sample", "epochs": 5}))
+    fit_start = {"event": "fit_start", "epochs": 5, "start_epoch": 0, "config": {"model": "lenet5", "epochs": 5}}
+    (run_dir / "metrics.jsonl").write_text(json.dumps(fit_start) + "\n")
+    assert follower_module.is_followable(run_dir)
+    assert window.open_run(run_dir)
+    follower = window.runs.follower
+    qtbot.waitUntil(lambda: follower.history is not None, timeout=30_000)
+    assert "written by process 4242 on gpu-node-7" in window.status_label.text()
+    epoch = {"event": "epoch", "epoch": 1, "train_loss": 0.5, "train_acc": 0.8, "test_loss": 0.4, "test_acc": 0.85,
+             "lr": 0.01, "epoch_time": 1.0}
+    with open(run_dir / "metrics.jsonl", "a") as fh:   # the remote writer appends a line: still alive
+        fh.write(json.dumps(epoch) + "\n")
+    qtbot.waitUntil(lambda: len(window.training_tab.live.epochs) == 1, timeout=10_000)
+    assert follower.is_following()
+    qtbot.waitUntil(lambda: not follower.is_following(), timeout=10_000)
+    assert "the writer stopped responding" in window.status_label.text()
+    assert window.training_tab.live.fit_end["status"] == "failed"
