@@ -96,6 +96,8 @@ class RunFollower(QObject):
         self.polls = 0
         self._reader = None
         self._task: Task | None = None
+        self._model_task: Task | None = None
+        self._new_epochs: list[dict] = []   # epoch records the other tabs have not heard of yet
         self._last_news = 0.0
         self._last_mtime = 0.0
         self._lock_record: dict = {}
@@ -128,9 +130,11 @@ class RunFollower(QObject):
     def stop(self) -> None:
         """Stop polling (quietly: the caller says why, if anyone needs to know)."""
         self._timer.stop()
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        for task in (self._task, self._model_task):
+            if task is not None:
+                task.cancel()
+        self._task = self._model_task = None
+        self._new_epochs = []
         self.run_dir = None
         self._reader = None
 
@@ -170,6 +174,8 @@ class RunFollower(QObject):
             self._last_news, self._last_mtime = now, poll.status_mtime
         ended = self._feed(tab, poll.records)
         self.polls += 1
+        if self._new_epochs and self._model_task is None and ended is None:
+            self._load_latest_model()
         state = poll.status.get("status")
         if ended is None and state in ENDED:
             ended = {"status": state, "reason": poll.status.get("reason", "")}
@@ -204,6 +210,7 @@ class RunFollower(QObject):
                 tab.fit_started({k: v for k, v in record.items() if k != "run_dir"})
             elif kind == "epoch":
                 tab.add_epoch(record)
+                self._new_epochs.append(record)
                 self.window.set_progress(int(record.get("epoch", 0)), self._planned(), f"{self._name()}: epoch "
                                          f"{int(record.get('epoch', 0))}/{self._planned()} (followed)")
             elif kind == "fit_end":
@@ -211,6 +218,33 @@ class RunFollower(QObject):
                 tab.fit_ended(record)
         flush()
         return ended
+
+    # ------------------------------------------------------------ the other tabs (Kernels, Evaluation, Predict)
+
+    def _load_latest_model(self) -> None:
+        """The newest checkpoint as the window's model, then the epoch news: the tabs that refresh
+        on a live run's epochs (Kernels, Evaluation) refresh on a followed one's the same way."""
+        from studio.core.runs import load_checkpoint
+
+        records, self._new_epochs = self._new_epochs, []
+        path = self.run_dir / "checkpoints" / "last.pt"
+        self._model_task = run_task(lambda progress, should_stop: load_checkpoint(path),
+                                    lambda model: self._model_loaded(model, records),
+                                    lambda message, details: self._model_loaded(None, records), owner=self)
+
+    def _model_loaded(self, model, records: list[dict]) -> None:
+        from studio.core.engine.events import EpochEnd
+
+        self._model_task = None
+        if self.run_dir is None:
+            return
+        state = self.window.state
+        if model is not None:
+            state.set_model(model)
+        names = [f for f in EpochEnd.__dataclass_fields__ if f not in ("confusion", "kernels")]
+        for record in records:
+            values = {k: record.get(k, 0) for k in names}
+            state.epochEnded.emit(EpochEnd(**dict(values, epochs=self._planned())))
 
     def _planned(self) -> int:
         return max(1, int((self.history.fit_start or {}).get("epochs", 0) or self.history.config.get("epochs", 1)))
@@ -231,9 +265,24 @@ class RunFollower(QObject):
         self._finish(f"{self._name()}: {why}; following stopped")
 
     def _finish(self, message: str) -> None:
+        run_dir = self.run_dir
         self.stop()
+        self._load_best_model(run_dir)
         self.window.show_status(message)
         self.followEnded.emit(message)
         refresh = getattr(self.window.runs_panel, "refresh", None)
         if callable(refresh):
             refresh()   # its status (live -> done) changed
+
+    def _load_best_model(self, run_dir: Path | None) -> None:
+        """The run ended: its best model, as for a run opened after the fact."""
+        from studio.core.runs import best_checkpoint, load_checkpoint
+
+        checkpoint = best_checkpoint(run_dir) if run_dir is not None else None
+        if checkpoint is not None:
+            self._model_task = run_task(lambda progress, should_stop: load_checkpoint(checkpoint),
+                                        self._best_loaded, lambda message, details: None, owner=self)
+
+    def _best_loaded(self, model) -> None:
+        self._model_task = None
+        self.window.state.set_model(model)

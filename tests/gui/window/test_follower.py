@@ -74,6 +74,7 @@ def test_a_cli_run_is_followed_live_until_it_ends(qtbot, window, tmp_path):
         assert len(tab.live.batches) > 0                                   # the batch curves came too
         assert tab.live.fit_end["status"] == "done"
         assert not follower._timer.isActive()
+        qtbot.waitUntil(lambda: window.state.model is not None, timeout=30_000)   # the best model, for Predict
     finally:
         assert proc.wait(timeout=120) == 0
 
@@ -85,7 +86,11 @@ def test_a_follower_says_the_writer_died_when_it_is_killed(qtbot, window, tmp_pa
         run_dir = open_while_running(qtbot, window, proc, tmp_path)
         follower = window.runs.follower
         tab = window.training_tab
-        qtbot.waitUntil(lambda: len(tab.live.epochs) >= 1, timeout=120_000)
+        heard = []
+        window.state.epochEnded.connect(lambda event: heard.append(event.epoch))
+        # the other tabs hear of each epoch after the window holds its checkpoint, as for a run trained here
+        qtbot.waitUntil(lambda: len(heard) >= 1 and window.state.model is not None, timeout=120_000)
+        assert heard == sorted(set(heard)) and heard[0] == 1
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         qtbot.waitUntil(lambda: not follower.is_following(), timeout=5_000)   # lock released: within a poll or two
