@@ -180,9 +180,12 @@ class RunFollower(QObject):
         if ended is None and state in ENDED:
             ended = {"status": state, "reason": poll.status.get("reason", "")}
             tab.fit_ended(ended)
+        local = writer_is_local(self._lock_record)
         if ended is not None:
             self._finish(self._end_text(ended))
-        elif writer_is_local(self._lock_record) and not poll.locked and poll.status:
+        elif local and poll.locked:
+            pass   # alive, however long its epoch takes: the lock says so
+        elif local and poll.status:
             self._died(f"the writer ({writer_text(self._lock_record)}) died")
         elif now - self._last_news > STALE_AFTER:
             self._died(f"the writer stopped responding (nothing written for {STALE_AFTER:.0f} s)")

@@ -24,7 +24,7 @@ def window(qtbot):
     qtbot.addWidget(w)
     w.confirm = lambda *args: True
     w.show()
-    qtbot.waitUntil(lambda: w.loaded, timeout=120_000)
+    qtbot.waitUntil(lambda: w.loaded and w.state.dataset is not None, timeout=120_000)  # start-up messages over
     yield w
     for dialog in error_dialog.open_dialogs():
         dialog.close()
@@ -122,13 +122,8 @@ def test_a_writer_on_another_host_that_goes_quiet_is_said_to_have_stopped_respon
 
     monkeypatch.setattr(follower_module, "STALE_AFTER", 1.5)
     run_dir = tmp_path / "lenet5-mnist-sample-2026-12-04_120000"
-    run_dir.mkdir()
     # Written by a machine sharing the folder: its lock is not visible here, only its files.
-    (run_dir / "run.lock").write_text(json.dumps({"pid": 4242, "host": "gpu-node-7", "started": "2026-12-04T12:00"}))
-    (run_dir / "status.json").write_text(json.dumps({"status": "running", "reason": "", "epochs_done": 0}))
-    (run_dir / "config.json").write_text(json.dumps({"model": "lenet5", "dataset": "mnist-sample", "epochs": 5}))
-    fit_start = {"event": "fit_start", "epochs": 5, "start_epoch": 0, "config": {"model": "lenet5", "epochs": 5}}
-    (run_dir / "metrics.jsonl").write_text(json.dumps(fit_start) + "\n")
+    write_running_run(run_dir, {"pid": 4242, "host": "gpu-node-7", "started": "2026-12-04T12:00"})
     assert follower_module.is_followable(run_dir)
     assert window.open_run(run_dir)
     follower = window.runs.follower
@@ -143,3 +138,34 @@ def test_a_writer_on_another_host_that_goes_quiet_is_said_to_have_stopped_respon
     qtbot.waitUntil(lambda: not follower.is_following(), timeout=10_000)
     assert "the writer stopped responding" in window.status_label.text()
     assert window.training_tab.live.fit_end["status"] == "failed"
+
+
+def write_running_run(run_dir: Path, lock_record: dict | None = None) -> None:
+    run_dir.mkdir()
+    if lock_record is not None:
+        (run_dir / "run.lock").write_text(json.dumps(lock_record))
+    (run_dir / "status.json").write_text(json.dumps({"status": "running", "reason": "", "epochs_done": 0}))
+    (run_dir / "config.json").write_text(json.dumps({"model": "lenet5", "dataset": "mnist-sample", "epochs": 5}))
+    fit_start = {"event": "fit_start", "epochs": 5, "start_epoch": 0, "config": {"model": "lenet5", "epochs": 5}}
+    (run_dir / "metrics.jsonl").write_text(json.dumps(fit_start) + "\n")
+
+
+def test_a_silent_writer_on_this_host_that_holds_the_lock_is_alive_until_it_lets_go(qtbot, window, tmp_path,
+                                                                                    monkeypatch):
+    from studio.core.runs.lock import RunLock
+    from studio.gui.window import follower as follower_module
+
+    monkeypatch.setattr(follower_module, "STALE_AFTER", 0.5)
+    run_dir = tmp_path / "lenet5-mnist-sample-2026-12-04_130000"
+    write_running_run(run_dir)
+    lock = RunLock(run_dir)
+    lock.acquire()            # a long epoch: nothing written, but the writer lives
+    try:
+        assert window.open_run(run_dir)
+        follower = window.runs.follower
+        qtbot.waitUntil(lambda: follower.polls >= 4, timeout=30_000)   # well past STALE_AFTER
+        assert follower.is_following()
+    finally:
+        lock.release()        # as the OS does when the process dies
+    qtbot.waitUntil(lambda: not follower.is_following(), timeout=5_000)
+    assert "died" in window.status_label.text()
