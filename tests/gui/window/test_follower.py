@@ -169,3 +169,34 @@ def test_a_silent_writer_on_this_host_that_holds_the_lock_is_alive_until_it_lets
         lock.release()        # as the OS does when the process dies
     qtbot.waitUntil(lambda: not follower.is_following(), timeout=5_000)
     assert "died" in window.status_label.text()
+
+
+def test_the_runs_list_shows_a_run_being_written_as_live_and_a_double_click_follows_it(qtbot, window):
+    from PySide6.QtCore import Qt
+
+    from studio.core.paths import runs_dir
+    from studio.core.runs.lock import RunLock
+
+    runs_dir().mkdir(parents=True, exist_ok=True)
+    run_dir = runs_dir() / "lenet5-mnist-sample-2026-12-04_140000"
+    write_running_run(run_dir)
+    lock = RunLock(run_dir)
+    lock.acquire()            # the writer lives (here: this process, as a CLI run on this host would)
+    try:
+        panel = window.runs_panel
+        panel.refresh()
+        item = panel.tree.topLevelItem(0)
+        assert item.text(1) == "● live"
+        rect = panel.tree.visualItemRect(item)
+        qtbot.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        follower = window.runs.follower
+        qtbot.waitUntil(lambda: follower.is_following() and follower.polls >= 1, timeout=30_000)
+        assert window.status_label.text().startswith(f"Following {run_dir.name} (written by process ")
+        assert window.training_tab.title.text() == f"Following: {run_dir.name}"
+        (run_dir / "status.json").write_text(json.dumps({"status": "done", "reason": "finished 1 epochs"}))
+        qtbot.waitUntil(lambda: not follower.is_following(), timeout=10_000)
+        assert window.status_label.text().startswith(f"{run_dir.name} finished: done")
+    finally:
+        lock.release()
+    assert panel.tree.topLevelItem(0).text(1) == "done"   # the list was refreshed when the run ended
