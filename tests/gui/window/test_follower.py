@@ -200,3 +200,20 @@ def test_the_runs_list_shows_a_run_being_written_as_live_and_a_double_click_foll
     finally:
         lock.release()
     assert panel.tree.topLevelItem(0).text(1) == "done"   # the list was refreshed when the run ended
+
+
+def test_closing_the_window_while_following_leaves_no_timer_or_read_behind(qtbot, window, tmp_path):
+    from studio.core.runs.lock import RunLock
+
+    run_dir = tmp_path / "lenet5-mnist-sample-2026-12-04_150000"
+    write_running_run(run_dir)
+    lock = RunLock(run_dir)
+    lock.acquire()
+    try:
+        assert window.open_run(run_dir)
+        follower = window.runs.follower
+        qtbot.waitUntil(lambda: follower.polls >= 2, timeout=30_000)
+        window.close()        # no_thread_left fails the test if the poll timer or a read outlives it
+        assert not follower.is_following() and not follower._timer.isActive()
+    finally:
+        lock.release()
