@@ -239,8 +239,8 @@ class RunFollower(QObject):
         from studio.core.engine.events import EpochEnd
 
         self._model_task = None
-        if self.run_dir is None:
-            return
+        if self.run_dir is None or self.window.training_tab.live is not self.history:
+            return   # the window moved on (a run trained here): its model is not ours to replace
         state = self.window.state
         if model is not None:
             state.set_model(model)
@@ -284,8 +284,11 @@ class RunFollower(QObject):
         checkpoint = best_checkpoint(run_dir) if run_dir is not None else None
         if checkpoint is not None:
             self._model_task = run_task(lambda progress, should_stop: load_checkpoint(checkpoint),
-                                        self._best_loaded, lambda message, details: None, owner=self)
+                                        lambda model: self._best_loaded(run_dir, model),
+                                        lambda message, details: None, owner=self)
 
-    def _best_loaded(self, model) -> None:
+    def _best_loaded(self, run_dir: Path, model) -> None:
         self._model_task = None
-        self.window.state.set_model(model)
+        w = self.window
+        if w.state.run_dir == run_dir and not w.session.is_running():   # still the run on view
+            w.state.set_model(model)
