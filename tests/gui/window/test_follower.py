@@ -217,3 +217,25 @@ def test_closing_the_window_while_following_leaves_no_timer_or_read_behind(qtbot
         assert not follower.is_following() and not follower._timer.isActive()
     finally:
         lock.release()
+
+
+@pytest.mark.slow
+def test_training_here_while_following_takes_the_training_tab_and_the_follower_steps_aside(qtbot, window, tmp_path):
+    from studio.core.runs.lock import RunLock
+
+    run_dir = tmp_path / "lenet5-mnist-sample-2026-12-04_160000"
+    write_running_run(run_dir)
+    lock = RunLock(run_dir)
+    lock.acquire()
+    try:
+        assert window.open_run(run_dir)
+        follower = window.runs.follower
+        qtbot.waitUntil(lambda: follower.polls >= 1, timeout=30_000)
+        followed = follower.history
+        assert window.start_training()
+        qtbot.waitUntil(lambda: not follower.is_following(), timeout=10_000)
+        assert window.training_tab.live is not followed       # the run trained here owns the curves
+        window.stop_training()
+        qtbot.waitUntil(lambda: not window.session.is_running(), timeout=120_000)
+    finally:
+        lock.release()
