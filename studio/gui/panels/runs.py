@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
-from studio.gui.panels.runs_table import COLUMNS, PATH_ROLE, RunsFilterProxy, RunsTableModel
+from studio.gui.panels.runs_table import COLUMNS, PATH_ROLE, RunsFilterProxy, RunsTableModel, _status
 
 
 def _ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
@@ -185,6 +185,12 @@ class RunsPanel(QWidget):
         from studio.core.runs.overview import display_name
 
         return display_name(info.name, info.config)
+
+    @staticmethod
+    def status_text(row) -> str:
+        """The Status column: a run still being written (here or by another process) reads as live;
+        opening it follows it (gui/window/follower.py)."""
+        return _status(row)
 
     @staticmethod
     def _describe(row) -> str:

@@ -17,13 +17,17 @@ from PySide6.QtWidgets import QFileDialog
 from studio.gui.concurrency.tasks import Task, run_task
 from studio.gui.panels.runs import RunsPanel
 from studio.gui.widgets.error_dialog import show_error
+from studio.gui.window.follower import RunFollower, is_followable
 
 
 def _read_run_for_view(run_dir: Path):
-    """(RunInfo, RunHistory) of one run folder: in a worker."""
+    """(RunInfo, RunHistory or None) of one run folder: in a worker. None: the run is still being
+    written by another process, and the follower reads it (all of it, then what it gains)."""
     from studio.core.runs import read_run
     from studio.gui.tabs.training_history import read_history
 
+    if is_followable(run_dir):
+        return read_run(run_dir), None
     return read_run(run_dir), read_history(run_dir)
 
 
@@ -40,6 +44,7 @@ class RunViews(QObject):
         self.panel: RunsPanel = window.runs_panel
         self._tasks: dict[str, Task] = {}
         self._opened_info = None      # RunInfo of the run on view when it is not in the list
+        self.follower = RunFollower(window, parent=self)   # a run another process is still writing
         p = self.panel
         p.openRequested.connect(self.open_run)
         p.compareRequested.connect(self.compare)
@@ -83,11 +88,15 @@ class RunViews(QObject):
         if w.session.is_running():
             return
         self._opened_info = info
-        w.training_tab.show_history(history)
         w.state.set_run(run_dir)
         w.show_tab("training")
         self.panel.select_runs([run_dir])
-        self._show_progress(run_dir, info)
+        if history is None:
+            self.follower.follow(run_dir)     # live: the status bar names the writer
+        else:
+            self.follower.stop()
+            w.training_tab.show_history(history)
+            self._show_progress(run_dir, info)
         checkpoint = best_checkpoint(run_dir)
         if checkpoint is not None:
             self._start("model", lambda progress, stop: load_checkpoint(checkpoint), w.state.set_model,
@@ -177,5 +186,6 @@ class RunViews(QObject):
             task.cancel()
 
     def shutdown(self) -> None:
+        self.follower.stop()
         for key in list(self._tasks):
             self._cancel(key)
