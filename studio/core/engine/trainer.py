@@ -27,6 +27,7 @@ from studio.core.engine.devices import cpu_threads, resolve_device
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
 from studio.core.engine.epoch_end import killed_before_first_checkpoint, reconcile_best, write_epoch_end
 from studio.core.engine.guards import LossWatch, out_of_memory_message
+from studio.core.engine.optim import make_optimizer, make_scheduler
 from studio.core.engine.selection import BestEpoch
 from studio.core.errors import CheckpointError, RunError, StudioError
 from studio.core.paths import runs_dir as default_runs_dir
@@ -123,8 +124,8 @@ class Trainer:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self._make_loaders()
-        self.optimizer = _make_optimizer(cfg, self.model.parameters())
-        self.scheduler = _make_scheduler(cfg, self.optimizer, len(self.train_loader))
+        self.optimizer = make_optimizer(cfg, self.model.parameters())
+        self.scheduler = make_scheduler(cfg, self.optimizer, len(self.train_loader))
         self.criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
         self.amp = bool(cfg.amp and self.device.type == "cuda")
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
@@ -488,24 +489,3 @@ def _resume_config(run_dir, config: TrainConfig | None) -> TrainConfig:
     if config is not None and config.epochs > resumed.epochs:
         resumed.epochs = config.epochs   # resuming may extend a run, never change what it is
     return resumed
-
-
-def _make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-
-
-def _make_scheduler(cfg: TrainConfig, optimizer, steps_per_epoch: int):
-    if cfg.schedule == "step":
-        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, cfg.step_size), gamma=cfg.gamma)
-    if cfg.schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
-    if cfg.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, epochs=cfg.epochs,
-                                                   steps_per_epoch=steps_per_epoch)
-    return None
