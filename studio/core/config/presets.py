@@ -17,11 +17,11 @@ from studio.core.errors import StudioError
 
 # The five lecture notebooks (/seeds/README.md) by topic, for window text.
 LECTURES = {
-    "000": "CNN basics on CIFAR-10",
-    "001": "Augmentation and regularisation on CIFAR-10",
-    "002": "Architectures and counting parameters",
-    "003": "Why CNNs work, on CIFAR-10",
-    "004": "Padding, stride and dilation",
+    "000": "PyTorch basics, convolution and AlexNet on CIFAR-10",
+    "001": "CNN basics on CIFAR-10",
+    "002": "Convolution in PyTorch, padding, stride and counting parameters",
+    "003": "A 3-block CNN on CIFAR-10, from data to over- and underfitting",
+    "004": "Padding, stride, dilation and a minimal training loop",
 }
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from studio.core.lectures import values as v
 from studio.core.lectures.tours import Check, Step, Tour
+from studio.core.config.presets import lecture_title
 
 OFFLINE = "It runs offline on the bundled CIFAR-10 sample (cifar10-sample), not the 50,000-image download."
 
-TOUR = Tour(0, "Lecture: PyTorch basics, convolution and AlexNet on CIFAR-10", "000_bb4ab93e41630d27.txt", (
+TOUR = Tour(0, lecture_title("000"), "000_bb4ab93e41630d27.txt", (
     Step("Tensors have shapes",
          "A tensor is a grid of numbers with a shape and a type. Reshaping rearranges the same numbers; adding "
          "needs shapes that line up from the right (or a size of 1 that stretches); a matrix product needs the "

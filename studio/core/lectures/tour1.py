@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from studio.core.lectures import values as v
 from studio.core.lectures.tours import Check, Step, Tour
+from studio.core.config.presets import lecture_title
 
 OFFLINE = "It runs offline on the bundled CIFAR-10 sample (cifar10-sample), not the 50,000-image download."
 
@@ -32,7 +33,7 @@ Sequential(
 )"""
 
 
-TOUR = Tour(1, "Lecture: CNN basics on CIFAR-10", "001_2fc65e91c966a12b.txt", (
+TOUR = Tour(1, lecture_title("001"), "001_2fc65e91c966a12b.txt", (
     Step("A window that slides",
          "Correlation lays the kernel on the input, multiplies cell by cell and adds. Halving every value "
          "in a 2×2 window is the same as a kernel of four 0.5s; step through the first two outputs.",

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from studio.core.lectures import values as v
 from studio.core.lectures.tours import Check, Step, Tour
+from studio.core.config.presets import lecture_title
 
 SEED002_OPTIONS = {"conv_channels": [8, 16], "kernel_size": 3, "hidden_sizes": [32]}
 
-TOUR = Tour(2, "Lecture: Convolution in PyTorch, padding, stride and counting parameters",
+TOUR = Tour(2, lecture_title("002"),
             "002_4c9e346cac70667f.txt", (
     Step("Convolution or correlation?",
          "Convolution flips the kernel before sliding it; correlation does not. PyTorch's Conv layers "

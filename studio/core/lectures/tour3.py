@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from studio.core.lectures import values as v
 from studio.core.lectures.tours import Check, Step, Tour
+from studio.core.config.presets import lecture_title
 
 OFFLINE = "It runs offline on the bundled CIFAR-10 sample (cifar10-sample), not the 50,000-image download."
 LAYERS = ("layer1.0", "layer1", "layer2.0", "layer2", "layer3.0", "layer3")
 
-TOUR = Tour(3, "Lecture: A 3-block CNN on CIFAR-10, from data to over- and underfitting",
+TOUR = Tour(3, lecture_title("003"),
             "003_07c98a8caa446cf7.txt", (
     Step("Look at the data first",
          "Before any training, look at the pictures and their labels: 32×32 colour photos in ten classes. "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from studio.core.lectures import values as v
 from studio.core.lectures.tours import Check, Step, Tour
+from studio.core.config.presets import lecture_title
 
 MODEL_TEXT = """\
 CIFAR10Model(
@@ -28,7 +29,7 @@ FEATURES = ("feature_extractor.0", "feature_extractor.1", "feature_extractor.4",
 SHAPES = ("feature_extractor.0", "feature_extractor.3", "feature_extractor.4", "feature_extractor.7",
           "feature_extractor.8")
 
-TOUR = Tour(4, "Lecture: Padding, stride, dilation and a minimal training loop", "004_b5dc3787cdd2c7b8.txt", (
+TOUR = Tour(4, lecture_title("004"), "004_b5dc3787cdd2c7b8.txt", (
     Step("Padding, stride and dilation as formulas",
          "The output length is ⌊(input − k) / s + 1⌋ without padding; 'same' padding adds ⌈(k − 1)/2⌉ on each "
          "side. Change padding, stride and dilation in the Lab: the formula is written out with the numbers.",

@@ -87,7 +87,7 @@ class TrainingTab(QWidget):
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(5000)
         self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.log_view.setPlaceholderText("One line per epoch appears here (seed 001's format).")
+        self.log_view.setPlaceholderText("One line per epoch appears here (the lecture “CNN basics”'s format).")
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)

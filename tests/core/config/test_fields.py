@@ -80,4 +80,4 @@ def test_model_options_text_is_read_by_one_parser():
 def test_preset_titles_name_the_lectures_by_topic_not_by_seed():
     for preset in PRESETS:
         assert "seed" not in preset.title.lower() and "seed " not in preset.source.lower(), preset.name
-    assert get_preset("seed000-alexnet").title.startswith("Lecture: CNN basics on CIFAR-10")
+    assert get_preset("seed001-cifarcnn").title.startswith("Lecture: CNN basics on CIFAR-10")

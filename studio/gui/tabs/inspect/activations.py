@@ -121,7 +121,7 @@ class ActivationsTab(DemoFallback, InspectTab):
         self.detail_label = QLabel("Click a layer above to see the map of each of its filters.")
         self.detail_label.setWordWrap(True)
         self.shared_scale = QCheckBox("One colour scale for all maps")
-        self.shared_scale.setToolTip("Off: each map uses its own range (like matplotlib's imshow in seed 001)")
+        self.shared_scale.setToolTip("Off: each map uses its own range (like matplotlib's imshow in the lecture “CNN basics”)")
         self.shared_scale.toggled.connect(self._fill_detail)
         self.detail = TileGrid(tile_size=72, placeholder="")
         self.detail.tileClicked.connect(self._map_clicked)

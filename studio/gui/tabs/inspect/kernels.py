@@ -58,7 +58,7 @@ class KernelsTab(DemoFallback, InspectTab):
         self.channel_label = QLabel("Input channel:")
         self.colour = QCheckBox("Colour tiles (RGB)")
         self.colour.setChecked(True)
-        self.colour.setToolTip("Show each first-layer filter as one colour image, normalised like seed 001")
+        self.colour.setToolTip("Show each first-layer filter as one colour image, normalised like the lecture “CNN basics”")
         self.colour.toggled.connect(self._render)
         self.zoom = QSlider(Qt.Orientation.Horizontal)
         self.zoom.setRange(16, 160)
@@ -220,7 +220,7 @@ class KernelsTab(DemoFallback, InspectTab):
             tiles = np.clip(np.asarray(rgb_tiles(w)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
             images = list(tiles)
             self.colorbar.hide()
-            scale = "each filter standardised, +0.5, clipped to 0..1 (seed 001)"
+            scale = "each filter standardised, +0.5, clipped to 0..1 (the lecture “CNN basics”)"
         else:
             c = min(self.channel.value(), cin - 1)
             m = max(abs(lo_all), abs(hi_all)) or 1.0

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QPlainTextEdit, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.core.inspect.formulas import LECTURE_FORMULA, layer_size_text, pair, receptive_field_text
 from studio.gui.tabs.inspect.common import InspectTab, inspect_lock
@@ -28,8 +28,8 @@ COLUMN_TIPS = [
     "The shape of its output for one input image, as torchinfo prints it: [batch, channels, height, width]",
     "Learned numbers in this layer (weights and biases)",
     "Multiply-accumulate operations for one image",
-    "How many input pixels (per side) one output value of this layer can see (seed 000)",
-    "Seed 001's formula with this layer's numbers: input width W_in, filter F, padding P, stride S "
+    "How many input pixels (per side) one output value of this layer can see (the lecture “PyTorch basics”)",
+    "The lecture “CNN basics”'s formula with this layer's numbers: input width W_in, filter F, padding P, stride S "
     "(⌊ ⌋ = rounded down)",
 ]
 
@@ -170,9 +170,19 @@ class ModelTab(InspectTab):
         head.addLayout(text, 1)
         head.addWidget(self.containers, 0, Qt.AlignmentFlag.AlignBottom)
         head.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignBottom)
+        # print(model) as the lectures show it, beside the table (monospace, read-only, copyable)
+        self.printed = QPlainTextEdit(readOnly=True)
+        self.printed.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.printed.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.printed.setToolTip("print(model): the module tree as the lectures print it")
+        beside = QSplitter(Qt.Orientation.Horizontal)
+        beside.addWidget(self.table)
+        beside.addWidget(self.printed)
+        beside.setStretchFactor(0, 3)
+        beside.setStretchFactor(1, 2)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.diagram)
-        split.addWidget(self.table)
+        split.addWidget(beside)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)
         split.setSizes([200, 420])
@@ -220,7 +230,7 @@ class ModelTab(InspectTab):
             self._summary_key, self.summary = key, None
 
             def work(progress, should_stop):
-                return self._summarise(model, shape)
+                return self._summarise(model, shape), note
         else:
             name = self.state.config.model
             note = ""
@@ -240,10 +250,12 @@ class ModelTab(InspectTab):
 
     @staticmethod
     def _summarise(model, shape):
+        """The layer table and print(model)'s text, made together off the GUI thread."""
         from studio.core.inspect.summary import model_summary
+        from studio.core.lectures.model_text import lecture_repr
 
         with inspect_lock:
-            return model_summary(model, tuple(shape))
+            return model_summary(model, tuple(shape)), lecture_repr(model)
 
     @staticmethod
     def _model_title(name: str) -> str:
@@ -258,9 +270,9 @@ class ModelTab(InspectTab):
     def _show(self, result, note: str) -> None:
         if result is None:
             return
-        if isinstance(result, tuple):
-            result, note = result
+        (result, printed), note = result
         self.summary = result
+        self.printed.setPlainText(printed)
         self.rows = list(result.rows)
         self.subtitle.setText(note)
         self.totals.setText(

@@ -70,7 +70,7 @@ class AutogradSection(QWidget):
                       "for leaves created with requires_grad=True (here w and b).")
         note.setWordWrap(True)
         note.setStyleSheet("color: #555555;")
-        left_box = QGroupBox("Autograd vs the chain rule (seed 000, lines 231-267)")
+        left_box = QGroupBox("Autograd vs the chain rule (the lecture, lines 231-267)")
         ll = QVBoxLayout(left_box)
         ll.addWidget(QLabel("X = torch.randn(n, m), y_true = torch.randint(2, (n,)), w = torch.randn(m), "
                             "b = torch.randn(1); loss = binary cross-entropy summed; loss.backward()"))
@@ -113,7 +113,7 @@ class AutogradSection(QWidget):
         self.log_text.setReadOnly(True)
         self.log_text.setFont(mono_font(-1))
         self.log_text.setMaximumWidth(300)
-        right_box = QGroupBox("Fitting a logistic curve by gradient descent (seed 000, lines 326-393)")
+        right_box = QGroupBox("Fitting a logistic curve by gradient descent (the lecture, lines 326-393)")
         rl = QVBoxLayout(right_box)
         rl.addLayout(row("learning rate", self.lr_spin, "epochs", self.epochs_spin))
         rl.addLayout(row("noise", self.noise_spin, "seed", self.fit_seed_spin))

@@ -42,7 +42,7 @@ class LogValuesSection(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         lay = QVBoxLayout(self)
-        lay.addWidget(title_label("Laplacian-of-Gaussian kernel values (seed 000, §2.1 Convolution operation)"))
+        lay.addWidget(title_label("Laplacian-of-Gaussian kernel values (the lecture “PyTorch basics”, §2.1 Convolution operation)"))
         lay.addLayout(row("σ", self.sigma_spin, 12, QLabel("size 2·⌈3σ⌉ + 1; values × 1000, float32 as the "
                                                            "lecture casts them")))
         lay.addWidget(self.facts)

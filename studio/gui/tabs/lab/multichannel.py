@@ -96,7 +96,7 @@ class MultichannelSection(QWidget):
         body.addWidget(summary, 3)
         body.addLayout(pictures, 2)
         lay = QVBoxLayout(self)
-        lay.addWidget(title_label("Multichannel convolution at any size (seed 000, CNN building blocks)"))
+        lay.addWidget(title_label("Multichannel convolution at any size (the lecture “PyTorch basics”, CNN building blocks)"))
         lay.addLayout(row("input H", self.h_spin, "W", self.w_spin, "channels", self.cin_spin, 8,
                           "filters", self.cout_spin, "kernel", self.k_spin, "padding", self.pad_spin,
                           "stride", self.stride_spin))

@@ -54,7 +54,7 @@ class ParamsSection(QWidget):
         self.show_all = QCheckBox("Show layers without parameters")
         self.show_all.setChecked(True)
 
-        form_box = QGroupBox("PytorchCNN (seed 002, lines 576-624)")
+        form_box = QGroupBox("PytorchCNN (the lecture, lines 576-624)")
         form = QFormLayout(form_box)
         form.addRow("Example", self.preset_combo)
         size = QHBoxLayout()
@@ -179,7 +179,7 @@ class ParamsSection(QWidget):
         check = f"sum(p.numel() for p in model.parameters()) = {table.numel_total:,}"
         if table.matches:
             expected = self._preset.expected_total if recipe == self._preset.recipe else None
-            extra = f"; seed 002 prints {expected:,}" if expected else ""
+            extra = f"; the lecture “Convolution in PyTorch” prints {expected:,}" if expected else ""
             self.check_label.ok(f"✓ {check}: the formulas account for every parameter{extra}.")
         else:
             self.check_label.error(f"✗ {check}, but the formulas give {table.total:,}.")

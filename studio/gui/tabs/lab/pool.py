@@ -58,7 +58,7 @@ class PoolSection(QWidget):
         self.ceil_check = QCheckBox("ceil_mode")
         self.ceil_check.setToolTip("round the output size up: the last window may hang over the edge")
         self.extra_check = QCheckBox("lecture's extra zero row && column")
-        self.extra_check.setToolTip("seed 001: one row and one column of zeros at the bottom and the right "
+        self.extra_check.setToolTip("the lecture “CNN basics”: one row and one column of zeros at the bottom and the right "
                                     "(F.pad), so a 5×5 input becomes 6×6")
         self.cip_check = QCheckBox("count_include_pad")
         self.cip_check.setChecked(True)
@@ -66,7 +66,7 @@ class PoolSection(QWidget):
         self.rows_spin = _spin(1, 10, 5, "input rows")
         self.cols_spin = _spin(1, 10, 5, "input columns")
         self.lecture_button = QPushButton("Lecture example")
-        self.lecture_button.setToolTip("seed 001's 5×5 → 6×6 → 3×3 with 2×2 max pooling, stride 2")
+        self.lecture_button.setToolTip("the lecture “CNN basics”'s 5×5 → 6×6 → 3×3 with 2×2 max pooling, stride 2")
 
         settings = QGroupBox("Pooling settings")
         sl = QVBoxLayout(settings)
@@ -117,9 +117,9 @@ class PoolSection(QWidget):
         self.call_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message = MessageLine()
         self.source_label = QLabel(
-            "Seed 001 (lines 221-247): pooling applies max, mean or l_p over each window; a 2×2 window "
+            "The lecture “CNN basics” (lines 221-247): pooling applies max, mean or l_p over each window; a 2×2 window "
             "with stride [2, 2] takes a 5×5 input to 3×3, after an extra column and row of zeros make it "
-            "6×6 (the zeros are invisible to max pooling). The grid is seed 004's torch.arange(1, 26)."
+            "6×6 (the zeros are invisible to max pooling). The grid is the lecture “Padding, stride, dilation”'s torch.arange(1, 26)."
         )
         self.source_label.setWordWrap(True)
         self.source_label.setStyleSheet("color: #555555;")

@@ -57,7 +57,7 @@ class SoftmaxSection(QWidget):
         self.bar_plot.setYRange(0, 1, padding=0.02)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6)
         self.bar_plot.addItem(self.bars)
-        self.nll_plot = make_plot("cross-entropy −log(p_c) (seed 001)", "p_c", "loss")
+        self.nll_plot = make_plot("cross-entropy −log(p_c) (the lecture)", "p_c", "loss")
         p, nll = ca.neg_log_curve()
         self.nll_plot.plot(p, nll, pen=pg.mkPen("#1f77b4", width=2))
         self.nll_plot.setYRange(0, 5.5, padding=0)

@@ -52,7 +52,7 @@ class TensorsSection(QWidget):
         tl.addWidget(self.result_label)
         tl.addWidget(self.rule_label)
         tl.addWidget(self.message)
-        facts_box = QGroupBox("The lecture's cells, run here (seed 000, §1.1 Basic Operations)")
+        facts_box = QGroupBox("The lecture's cells, run here (the lecture “PyTorch basics”, §1.1 Basic Operations)")
         fl = QVBoxLayout(facts_box)
         fl.addWidget(self.facts_label)
         lay = QVBoxLayout(self)

@@ -86,7 +86,7 @@ class TrainSection(QWidget):
         self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.code_label.setStyleSheet("background: #f6f6f6; border: 1px solid #dddddd; padding: 4px;")
         self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["the loop prints", "seed 004 printed", ""])
+        self.table.setHorizontalHeaderLabels(["the loop prints", "the lecture printed", ""])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
@@ -104,7 +104,7 @@ class TrainSection(QWidget):
         self.info_label.setStyleSheet("color: #555555;")
 
         # Short box titles, the rest wrapped inside: a group box is at least as wide as its title.
-        left = QGroupBox("Seed 004: one batch of 3")
+        left = QGroupBox("One batch of 3, as in the lecture")
         ll = QVBoxLayout(left)
         ll.addWidget(caption("Lines 322-410: CIFAR10Model trained on one batch of three images."))
         # Two rows and the seed above the code (not beside it): side by side, this section asked for
@@ -118,7 +118,7 @@ class TrainSection(QWidget):
         ll.addWidget(self.check_label)
         ll.addWidget(self.info_label)
 
-        self.plot = make_plot("loss per step (green: seed 004's printout)", "step (epoch)", "loss")
+        self.plot = make_plot("loss per step (green: the lecture's printout)", "step (epoch)", "loss")
         self.loss_curve = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=6,
                                          symbolBrush="#1f77b4", symbolPen=None)
         lecture = [float(v) for v in ct.LECTURE_LOSSES]
@@ -147,7 +147,7 @@ class TrainSection(QWidget):
         self.fwd_output.setFont(mono_font(-1.5))
         self.fwd_output.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.fwd_message = MessageLine()
-        fwd_box = QGroupBox("Seed 002: forward and backward")
+        fwd_box = QGroupBox("Forward and backward")
         fl = QVBoxLayout(fwd_box)
         fl.addWidget(caption("Lines 626-675: one forward and backward pass of PytorchCNN."))
         fl.addLayout(row("seed", self.fwd_seed_spin))
@@ -292,12 +292,12 @@ class TrainSection(QWidget):
             self.check_label.error(f"The loss became {r.losses[bad - 1]} at step {bad}: the learning rate is too "
                                    "large for this model; lower it.")
         elif checked and all(checked):
-            self.check_label.ok(f"✓ {len(checked)} of {len(checked)} printed losses equal seed 004's "
+            self.check_label.ok(f"✓ {len(checked)} of {len(checked)} printed losses equal the lecture's "
                                 f"(lines {ct.LECTURE_LOSS_LINES[0]}-{ct.LECTURE_LOSS_LINES[1]}), "
                                 f"{r.lines[0].split(': ')[1]} → {r.lines[min(9, len(r.lines) - 1)].split(': ')[1]}")
         elif checked:
             self.check_label.error(f"✗ {checked.count(False)} of {len(checked)} printed losses differ from "
-                                   "seed 004's")
+                                   "the lecture's")
         else:
             self.check_label.note("Not the lecture's seed, learning rate and optimiser: nothing to compare with.")
         first, last = r.losses[0], r.losses[-1]
@@ -321,5 +321,5 @@ class TrainSection(QWidget):
         self.fwd_summary.setText(
             f"logits.shape = {tuple(r.logits.shape)};  loss: {r.loss}  (ln 10 = {math.log(10):.4f})\n"
             f"features[0].weight.grad.shape = {tuple(g.shape)}, largest |grad| {np.abs(g).max():.4e}\n"
-            f"{r.n_params:,} parameters (seed 002's count: 34522)")
+            f"{r.n_params:,} parameters (the lecture counts 34522)")
         self.fwd_output.setPlainText(r.printed)

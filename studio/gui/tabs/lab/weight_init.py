@@ -82,7 +82,7 @@ class InitSection(QWidget):
         self.check_label = MessageLine()
         self.message = MessageLine()
         self.source_label = QLabel(
-            "Seed 002 (lines 495-499) and seed 004 (lines 266-271): weights \"Kaiming/He\": "
+            "The lecture “Convolution in PyTorch” (lines 495-499) and the lecture “Padding, stride, dilation” (lines 266-271): weights \"Kaiming/He\": "
             "U(−√(6/n_in), √(6/n_in)) [default] or N(0, 2/n_in); biases initialised to zero. "
             "PyTorch's actual default for Conv and Linear layers is kaiming_uniform_ with a = √5, i.e. "
             "U(±1/√fan_in), √6 ≈ 2.45 times narrower (variance 1/(3·fan_in) instead of 2/fan_in), and its "

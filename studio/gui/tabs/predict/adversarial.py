@@ -47,7 +47,7 @@ class AdversarialPanel(QWidget):
         self.refresh()
 
     def _build_ui(self) -> None:
-        intro = QLabel("Seed 001: change every pixel (0..1) by at most ε and the network may answer something "
+        intro = QLabel("The lecture “CNN basics”: change every pixel (0..1) by at most ε and the network may answer something "
                        "else. <b>FGSM</b> takes one step of ε along the sign of the loss gradient; more steps is "
                        "the basic iterative method (smaller steps, kept within ε).")
         intro.setWordWrap(True)
@@ -313,5 +313,5 @@ def detail_tabs(details: QWidget, adversarial: AdversarialPanel) -> QTabWidget:
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     tabs.addTab(scroll, "Adversarial")
-    tabs.setTabToolTip(1, "Seed 001: a change of at most ε per pixel that flips the answer")
+    tabs.setTabToolTip(1, "The lecture “CNN basics”: a change of at most ε per pixel that flips the answer")
     return tabs

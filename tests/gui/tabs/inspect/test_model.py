@@ -120,3 +120,21 @@ def test_formula_rounds_down_and_dilates(w_in, k, p, s, d, w_out, text):
     row = SimpleNamespace(type="Conv2d", input_shape=(1, 3, w_in, w_in), output_shape=(1, 8, w_out, w_out),
                           kernel_size=(k, k), stride=(s, s), padding=(p, p), dilation=(d, d))
     assert output_size_formula(row) == text
+
+
+def test_print_model_stands_beside_the_layer_table(qtbot):
+    """Issue 18: the lecture-style text of print(model), for the model on view."""
+    from studio.core.config.train_config import TrainConfig
+    from studio.gui.state import StudioState
+    from studio.gui.tabs.inspect.model import ModelTab
+
+    state = StudioState()
+    state.set_config(TrainConfig(model="cifar-cnn"))
+    tab = ModelTab(state)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.refresh()
+    qtbot.waitUntil(lambda: tab.summary is not None and not tab.busy, timeout=60_000)
+    text = tab.printed.toPlainText()
+    assert text.startswith("CifarCNN(") and "(conv_layer): Sequential(" in text
+    assert "32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))" in text   # channels follow the data

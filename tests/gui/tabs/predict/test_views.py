@@ -23,3 +23,16 @@ def test_an_image_title_wraps_in_a_narrow_cell_instead_of_being_clipped(qtbot):
     view.resize(120, 300)
     assert view.title_height() >= one_line + view.fontMetrics().height() - 2   # a second line, not a clip
     view.grab()   # paints with the wrapped title
+
+
+def test_the_results_table_keeps_room_for_file_names(qtbot):
+    """Issue 13 (seen at 1024x768): the File column was squeezed to 'c…' by its two fitted neighbours."""
+    from studio.gui.state import StudioState
+    from studio.gui.tabs.predict.tab import PredictTab
+
+    tab = PredictTab(StudioState())
+    qtbot.addWidget(tab)
+    tab.resize(660, 560)     # the Predict tab's share of a 1024-px window
+    tab.show()
+    qtbot.waitExposed(tab)
+    assert tab.table.parentWidget().width() >= 250
