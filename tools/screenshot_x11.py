@@ -27,8 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ("1024x768", "1280x800", "1920x1080")
-SHOTS = ("trained", "attack", "runs")
+SHOTS = ("trained", "attack", "runs", "lecture0", "lecture1", "lecture2")
 ATTACK_EPS = 0.25         # FGSM: enough to flip the demo run's answer on most digits
+# (tour, what its step opens): a Lab section, an architecture in the Model tab, the parameter table
+LECTURE_SHOTS = ((0, {"view": "lab", "section": "multichannel"}), (1, {"view": "model", "model": "cifar-cnn"}),
+                 (2, {"view": "lab", "section": "params"}))
 STEP_TIMEOUT_S = 240      # per step inside the app (training on 2 busy cores is the slow one)
 # Start openbox, wait until it manages the screen (it sets _NET_SUPPORTING_WM_CHECK), then the app.
 WITH_WM = ('openbox >/dev/null 2>&1 & '
@@ -191,6 +194,20 @@ def _steps(window, out: Path, prefix: str):
     yield "showing the runs", runs, lambda: True
     yield "letting the list draw", pause.start, pause.over
     yield "shooting runs", lambda: _capture(window, out / f"{prefix}_runs.png"), lambda: True
+
+    # Three tour steps from different lectures, opened with the panel's own Open button.
+    for n, (tour, wanted) in enumerate(LECTURE_SHOTS):
+        def open_step(tour=tour, wanted=wanted) -> None:
+            panel = window.lectures_panel
+            window.left_tabs.setCurrentWidget(panel)
+            steps = panel.tours[tour].steps
+            index = next(i for i, s in enumerate(steps) if all(s.action.get(k) == v for k, v in wanted.items()))
+            panel.select_tour(tour, index)
+            panel.open_button.click()
+
+        yield f"opening lecture {tour}'s step {wanted}", open_step, lambda: True
+        yield "letting the step draw", pause.start, pause.over
+        yield f"shooting lecture{n}", lambda n=n: _capture(window, out / f"{prefix}_lecture{n}.png"), lambda: True
 
 
 class _Pause:

@@ -367,8 +367,8 @@ _SIGNAL_1D = _a(range(1, 10))
 _KERNEL_1D = _a([2, 1, 2])
 _IMAGE_5x5 = _a(range(1, 26)).reshape(5, 5)
 _VERTICAL_EDGE = _a([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
-_S1 = "seed 004, In [5] (lines 107-109), printed lines 116-118; same code in seed 002 lines 308-338"
-_S2 = "seed 004, In [7]-[8] (lines 142-149); same code in seed 002 lines 361-373 (plotted, not printed)"
+_S1 = "notebook 004, In [5] (lines 107-109), printed lines 116-118; same code in notebook 002 lines 308-338"
+_S2 = "notebook 004, In [7]-[8] (lines 142-149); same code in notebook 002 lines 361-373 (plotted, not printed)"
 
 EXAMPLES: tuple[LectureExample, ...] = (
     LectureExample("1d-same", "1D: signal 1..9 * [2, 1, 2], padding='same'", _S1,
@@ -388,12 +388,12 @@ EXAMPLES: tuple[LectureExample, ...] = (
                    note="Every window sees columns c and c+2 of a ramp: 3·(−2) = −6 everywhere."),
     LectureExample("2d-edge-pad1-stride2", "2D: 5×5 arange image, vertical-edge kernel, padding=1, stride=2",
                    _S2, _IMAGE_5x5, _VERTICAL_EDGE, ConvSettings(padding=1, stride=2)),
-    LectureExample("2d-seed001", "2D: seed 001's numerical example, 3×3 * 2×2", "seed 001, line 69",
+    LectureExample("2d-seed001", "2D: notebook 001's numerical example, 3×3 * 2×2", "notebook 001, line 69",
                    _a([[12, 3, 19], [25, 10, 1], [9, 7, 17]]), _a([[1, 2], [3, 4]]),
                    ConvSettings(padding="valid"), expected=_a([[133, 75], [100, 101]]),
-                   note="\"In our course, we will treat 2D convolution as cross-correlation\" (seed 001 line 64)."),
-    LectureExample("2d-seed001-half", "2D: seed 001's sliding window, 0.5 × each node (2×2 window)",
-                   "seed 001, lines 53-62",
+                   note="\"In our course, we will treat 2D convolution as cross-correlation\" (notebook 001 line 64)."),
+    LectureExample("2d-seed001-half", "2D: notebook 001's sliding window, 0.5 × each node (2×2 window)",
+                   "notebook 001, lines 53-62",
                    _a([[2.0, 3.0, 0.0, 5.0, 2.5], [2.0, 1.5, 0.5, 0.0, 7.0], [1.5, 5.0, 5.0, 3.0, 2.0],
                        [3.0, 5.0, 7.0, 1.5, 0.0], [2.0, 5.0, 2.0, 1.5, 2.0]]),
                    _a([[0.5, 0.5], [0.5, 0.5]]), ConvSettings(padding="valid"),

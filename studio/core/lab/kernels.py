@@ -125,7 +125,7 @@ class KernelPreset:
 
 PRESETS: tuple[KernelPreset, ...] = (
     KernelPreset("log", "Laplacian of Gaussian (σ)", uses_sigma=True,
-                 note="seed 000: gaussian_laplace of an impulse, size 2·ceil(3σ)+1"),
+                 note="notebook 000: gaussian_laplace of an impulse, size 2·ceil(3σ)+1"),
     KernelPreset("sobel-x", "Sobel x", note="horizontal gradient: vertical edges"),
     KernelPreset("sobel-y", "Sobel y", note="vertical gradient: horizontal edges"),
     KernelPreset("laplacian", "Laplacian", note="second derivative, 4-neighbour"),

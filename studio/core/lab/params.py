@@ -50,11 +50,11 @@ class RecipePreset:
 
 
 PRESETS: tuple[RecipePreset, ...] = (
-    RecipePreset("seed002", "seed 002: 32×32 RGB, 34,522 parameters",
-                 "seed 002, lines 517-565 (table) and 640-649 (model)", CnnRecipe(), 34522),
-    RecipePreset("seed001-28", "seed 001: 28×28, 5×5 kernels → 7×7",
-                 "seed 001, lines 273-279", CnnRecipe(1, (8, 16), (5,), (), 10, 28, 28)),
-    RecipePreset("bn", "seed 002 + BatchNorm after each conv", "BatchNorm adds 2 × C",
+    RecipePreset("seed002", "notebook 002: 32×32 RGB, 34,522 parameters",
+                 "notebook 002, lines 517-565 (table) and 640-649 (model)", CnnRecipe(), 34522),
+    RecipePreset("seed001-28", "notebook 001: 28×28, 5×5 kernels → 7×7",
+                 "notebook 001, lines 273-279", CnnRecipe(1, (8, 16), (5,), (), 10, 28, 28)),
+    RecipePreset("bn", "notebook 002 + BatchNorm after each conv", "BatchNorm adds 2 × C",
                  CnnRecipe(batchnorm=True)),
 )
 

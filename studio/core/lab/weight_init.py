@@ -52,12 +52,12 @@ class LayerSpec:
 
 # The lectures' layers (seed 004's CIFAR10Model, seed 002's PytorchCNN) for the preset menu: (title, spec).
 PRESETS = (
-    ("seed 004 conv 1", LayerSpec("Conv2d", 3, 32, 3)),
-    ("seed 004 conv 2", LayerSpec("Conv2d", 32, 64, 3)),
-    ("seed 004 classifier", LayerSpec("Linear", 64, 10)),
-    ("seed 002 conv 1", LayerSpec("Conv2d", 3, 8, 3)),
-    ("seed 002 hidden", LayerSpec("Linear", 1024, 32)),
-    ("seed 002 logits", LayerSpec("Linear", 32, 10)),
+    ("notebook 004 conv 1", LayerSpec("Conv2d", 3, 32, 3)),
+    ("notebook 004 conv 2", LayerSpec("Conv2d", 32, 64, 3)),
+    ("notebook 004 classifier", LayerSpec("Linear", 64, 10)),
+    ("notebook 002 conv 1", LayerSpec("Conv2d", 3, 8, 3)),
+    ("notebook 002 hidden", LayerSpec("Linear", 1024, 32)),
+    ("notebook 002 logits", LayerSpec("Linear", 32, 10)),
 )
 
 

@@ -27,7 +27,7 @@ def get_tour(number: int) -> Tour:
     for tour in all_tours():
         if tour.number == number:
             return tour
-    raise StudioError(f"There is no lecture {number}; the lectures are numbered 0 to 4 (seed 000 to 004).")
+    raise StudioError(f"There is no lecture {number}; the lectures are numbered 0 to 4 (notebook 000 to 004).")
 
 
 __all__ = ["Check", "CheckResult", "Step", "Tour", "agrees", "all_tours", "describe_action", "get_tour",

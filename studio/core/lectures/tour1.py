@@ -76,7 +76,7 @@ TOUR = Tour(1, lecture_title("001"), "001_2fc65e91c966a12b.txt", (
           Check("'same' padding for kernels 3, 5, 7", [1, 2, 3], v.same_paddings))),
     Step("CIFAR-10's normalisation",
          "Each colour channel is shifted and scaled by the training set's mean and standard deviation, "
-         "after the crop and flip augmentations. Opening this step fills in seed 001's recipe. " + OFFLINE,
+         "after the crop and flip augmentations. Opening this step fills in notebook 001's recipe. " + OFFLINE,
          "The CIFAR-10 Dataset (transforms.Normalize in transform_train / transform_test)",
          {"view": "train", "preset": "seed001-cifarcnn", "dataset": "cifar10-sample"},
          (Check("mean and std per channel", [[0.4914, 0.4822, 0.4465], [0.2023, 0.1994, 0.2010]],

@@ -41,27 +41,27 @@ class ModelSpec:
 
 
 _LECTURE_SPECS = [
-    ModelSpec("lenet5", "LeNet-5", "seed 002, LeNet-5 in the list of popular architectures (classic layout)",
+    ModelSpec("lenet5", "LeNet-5", "the convolution-in-PyTorch lecture, LeNet-5 in the list of popular architectures (classic layout)",
               "conv 6@5x5, pool, conv 16@5x5, pool, fc 120, fc 84: the 1998 digit reader. Modern variant with "
               "ReLU and max pooling; 28x28 inputs get padding 2 so they follow the 32x32 geometry.",
               "lecture", None, 12, {"activation": "relu", "pool": "max"}, False),
-    ModelSpec("lecture-cnn", "Lecture CNN (3 blocks)", "seed 003, class CNN",
+    ModelSpec("lecture-cnn", "Lecture CNN (3 blocks)", "the 3-block-CNN lecture, class CNN",
               "Three blocks of conv 3x3 + BatchNorm + ReLU + max pool (32, 64, 128 channels) and one linear layer.",
               "lecture", None, 8, {"activation": "relu"}, False),
-    ModelSpec("cifar-cnn", "CifarCNN", "seed 001, class CifarCNN",
+    ModelSpec("cifar-cnn", "CifarCNN", "the CNN-basics lecture, class CifarCNN",
               "Six 3x3 convolutions in three blocks with BatchNorm, Dropout2d and a 4096-1024-512 classifier: "
               "5,852,170 parameters (22.33 MB) on CIFAR-10.",
               "lecture", None, 8, {}, False),
-    ModelSpec("configurable-cnn", "Configurable CNN", "seed 002, class PytorchCNN",
+    ModelSpec("configurable-cnn", "Configurable CNN", "the convolution-in-PyTorch lecture, class PytorchCNN",
               "Choose the conv channels, kernel size and hidden layers; each conv block is conv + ReLU + max pool. "
               "The defaults give the notebook's 34,522-parameter example.",
               "lecture", None, 4, {"conv_channels": [8, 16], "kernel_size": 3, "hidden_sizes": [32]}, False,
               upsamples=False),
-    ModelSpec("cifar10-model", "CIFAR10Model", "seed 004, class CIFAR10Model",
+    ModelSpec("cifar10-model", "CIFAR10Model", "the padding-and-stride lecture, class CIFAR10Model",
               "Two valid 3x3 convolutions with BatchNorm, ReLU and max pooling, then global average pooling and "
               "one linear layer.",
               "lecture", None, 10, {}, False),
-    ModelSpec("alexnet", "AlexNet", "seed 000, class AlexNet",
+    ModelSpec("alexnet", "AlexNet", "the PyTorch-basics lecture, class AlexNet",
               "Five convolutions (11x11 stride 4 first) with overlapping max pooling and two 4096-wide linear "
               "layers with dropout 0.6 (Krizhevsky et al., 2012). Images are resized to 227x227.",
               "lecture", (227, 227), 227, {"dropout": 0.6}, False),
