@@ -19,6 +19,7 @@ from studio.core.errors import RunError
 from studio.core.runs.jsonio import json_default, read_json, write_atomic, write_json
 from studio.core.runs.lock import is_locked, read_lock_record
 from studio.core.safe_load import first_line
+from studio.core.runs.follow import MetricsReader
 
 RUN_STATUSES = ("running", "done", "stopped", "failed")
 
@@ -127,24 +128,18 @@ def _ends_mid_line(path: Path) -> bool:
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
-    """The run's events in order; records of epochs that a resume redid are dropped."""
+    """The run's events in order; records of epochs that a resume redid are dropped.
+
+    The lines are parsed by follow.MetricsReader, the one reader of metrics.jsonl (the window reads
+    a growing file with it incrementally; here it reads the whole file once).
+    """
     records: list[dict] = []
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.exists():
-        return records
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a crash
-            if not isinstance(record, dict):
-                continue  # not one of ours: a damaged or hand-edited file
-            if record.get("event") == "fit_start" and records:
-                start = _whole_or_zero(record.get("start_epoch"))
-                records = [r for r in records if _whole_or_zero(r.get("epoch")) <= start or "epoch" not in r
-                           or r.get("event") in ("fit_start", "fit_end", "error")]
-            records.append(record)
+    for record in MetricsReader(run_dir).read_all():
+        if record.get("event") == "fit_start" and records:
+            start = _whole_or_zero(record.get("start_epoch"))
+            records = [r for r in records if _whole_or_zero(r.get("epoch")) <= start or "epoch" not in r
+                       or r.get("event") in ("fit_start", "fit_end", "error")]
+        records.append(record)
     return records
 
 
