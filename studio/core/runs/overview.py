@@ -82,15 +82,36 @@ def augmentation_summary(config: dict) -> str:
     return ", ".join(on) if on else "off"
 
 
-def run_overview(info) -> RunOverview:
-    """A RunInfo plus its epoch records' best validation accuracy and summed epoch times."""
+_EPOCH_FIGURES: dict[str, tuple[tuple[int, int], tuple[list, list, list]]] = {}
+
+
+def _epoch_figures(run_dir: Path) -> tuple[list, list, list]:
+    """Each epoch's val accuracy, test accuracy and time, re-read only when metrics.jsonl changed:
+    a Refresh of the Runs table would otherwise parse every run's whole file (batch lines included)."""
     from studio.core.runs.store import epoch_records
 
+    try:
+        stat = (Path(run_dir) / "metrics.jsonl").stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        stamp = (0, 0)
+    cached = _EPOCH_FIGURES.get(str(run_dir))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    records = epoch_records(run_dir)
+    figures = ([r["val_acc"] for r in records if _finite(r.get("val_acc"))],
+               [r["test_acc"] for r in records if _finite(r.get("test_acc"))],
+               [r["epoch_time"] for r in records if _finite(r.get("epoch_time"))])
+    if len(_EPOCH_FIGURES) > 4096:
+        _EPOCH_FIGURES.clear()   # folders come and go: keep the memory bounded
+    _EPOCH_FIGURES[str(run_dir)] = (stamp, figures)
+    return figures
+
+
+def run_overview(info) -> RunOverview:
+    """A RunInfo plus its epoch records' best validation accuracy and summed epoch times."""
     cfg = info.config
-    records = epoch_records(info.path)
-    val = [r["val_acc"] for r in records if _finite(r.get("val_acc"))]
-    test = [r["test_acc"] for r in records if _finite(r.get("test_acc"))]
-    times = [r["epoch_time"] for r in records if _finite(r.get("epoch_time"))]
+    val, test, times = _epoch_figures(info.path)
     best_test = info.best_test_acc if info.best_test_acc is not None else (max(test) if test else None)
     return RunOverview(
         path=info.path, name=info.name, display=display_name(info.name, cfg), model=str(cfg.get("model", "?")),

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from studio.core.errors import RunError
+from studio.core.runs.follow import MetricsReader
 from studio.core.runs.jsonio import json_default, read_json, write_atomic, write_json
 from studio.core.runs.lock import is_locked, read_lock_record
 from studio.core.safe_load import first_line
-from studio.core.runs.follow import MetricsReader
 
 RUN_STATUSES = ("running", "done", "stopped", "failed")
 

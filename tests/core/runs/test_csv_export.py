@@ -48,3 +48,26 @@ def test_a_non_finite_value_is_an_empty_cell_and_a_run_without_epochs_adds_no_ro
     out = write_runs_csv([a, empty], tmp_path / "x.csv")
     rows = list(csv.DictReader(open(out, newline="", encoding="utf-8")))
     assert len(rows) == 1 and rows[0]["train_loss"] == "" and rows[0]["train_acc"] == "0.1"
+
+
+def test_the_runs_table_rereads_a_run_only_when_its_metrics_change(tmp_path, monkeypatch):
+    """Refresh used to parse every run's whole metrics.jsonl each time; unchanged files are now remembered."""
+    import json
+
+    from studio.core.runs import overview, store
+
+    run = tmp_path / "run"
+    run.mkdir()
+    metrics = run / "metrics.jsonl"
+    metrics.write_text(json.dumps({"event": "epoch", "epoch": 1, "test_acc": 0.5, "val_acc": 0.6,
+                                   "epoch_time": 2.0}) + "\n")
+    reads = []
+    real = store.epoch_records
+    monkeypatch.setattr(store, "epoch_records", lambda d: reads.append(d) or real(d))
+    assert overview._epoch_figures(run) == ([0.6], [0.5], [2.0])
+    assert overview._epoch_figures(run) == ([0.6], [0.5], [2.0])
+    assert len(reads) == 1
+    with open(metrics, "a") as fh:
+        fh.write(json.dumps({"event": "epoch", "epoch": 2, "test_acc": 0.7, "val_acc": 0.8, "epoch_time": 3.0}) + "\n")
+    assert overview._epoch_figures(run) == ([0.6, 0.8], [0.5, 0.7], [2.0, 3.0])
+    assert len(reads) == 2
