@@ -282,19 +282,11 @@ class TrainingSession(QObject):
 
 
 def recorded_epoch_times(run_dir: Path, up_to_epoch: int) -> dict[int, float]:
-    """{epoch: seconds} of the epoch records in a run's metrics.jsonl, epochs 1..up_to_epoch.
+    """{epoch: seconds} of the run's epoch records (core/runs' reader: a redone epoch counts once), 1..up_to_epoch."""
+    from studio.core.runs import epoch_records
 
-    A resumed run may have redone an epoch: its last record counts."""
-    from studio.core.runs.follow import MetricsReader
-
-    times: dict[int, float] = {}
-    for record in MetricsReader(run_dir).read_all():
-        try:
-            if record.get("event") == "epoch" and 1 <= int(record["epoch"]) <= up_to_epoch:
-                times[int(record["epoch"])] = float(record["epoch_time"])
-        except (KeyError, TypeError, ValueError):
-            continue   # a record edited by hand: it does not count
-    return times
+    return {int(r["epoch"]): float(r["epoch_time"]) for r in epoch_records(run_dir)
+            if int(r["epoch"]) <= up_to_epoch and isinstance(r.get("epoch_time"), (int, float))}
 
 
 def _snake(name: str) -> str:
