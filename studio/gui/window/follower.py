@@ -11,7 +11,6 @@ this host cannot see, when nothing has been written for STALE_AFTER seconds.
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from dataclasses import dataclass, field
@@ -39,12 +38,15 @@ class Poll:
 
 
 def _raw_status(run_dir: Path) -> tuple[dict, float]:
+    """status.json as written (not read_status's lock-checked view: the follower checks the lock itself)."""
+    from studio.core.runs.jsonio import read_json
+
     path = run_dir / "status.json"
     try:
         mtime = path.stat().st_mtime
-        status = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except OSError:
         return {}, 0.0
+    status = read_json(path, {})
     return (status if isinstance(status, dict) else {}), mtime
 
 
