@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ("1024x768", "1280x800", "1920x1080")
-SHOTS = ("trained", "attack", "runs", "lecture0", "lecture1", "lecture2")
+SHOTS = ("trained", "attack", "runs", "export", "lecture0", "lecture1", "lecture2")
 ATTACK_EPS = 0.25         # FGSM: enough to flip the demo run's answer on most digits
 # (tour, what its step opens): a Lab section, an architecture in the Model tab, the parameter table
 LECTURE_SHOTS = ((0, {"view": "lab", "section": "multichannel"}), (1, {"view": "model", "model": "cifar-cnn"}),
@@ -194,6 +194,23 @@ def _steps(window, out: Path, prefix: str):
     yield "showing the runs", runs, lambda: True
     yield "letting the list draw", pause.start, pause.over
     yield "shooting runs", lambda: _capture(window, out / f"{prefix}_runs.png"), lambda: True
+
+    # File > Export model…: the run's best checkpoint as ONNX, checked against PyTorch in the dialog.
+    dialog_box: dict = {}
+
+    def export() -> None:
+        from studio.gui.window import exports
+
+        dialog = exports.model_dialog(window)
+        dialog.path_edit.setText(str(Path(os.environ["CNN_STUDIO_SHOTS_TMP"]) / "model.onnx"))
+        dialog.start_export()
+        dialog_box["dialog"] = dialog
+
+    yield "exporting the model", export, lambda: dialog_box["dialog"].result is not None or \
+        "failed" in dialog_box["dialog"].report.text()
+    yield "letting the dialog draw", pause.start, pause.over
+    yield "shooting export", lambda: _capture(window, out / f"{prefix}_export.png"), lambda: True
+    yield "closing the dialog", lambda: dialog_box["dialog"].close(), lambda: True
 
     # Three tour steps from different lectures, opened with the panel's own Open button.
     for n, (tour, wanted) in enumerate(LECTURE_SHOTS):

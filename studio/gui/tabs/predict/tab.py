@@ -118,9 +118,6 @@ class PredictTab(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self._export_clicked)
         left = QWidget()
-        # The file names must stay readable on a 1024-px screen: the table keeps room for a name
-        # beside its two fitted columns; the explanation beside it scrolls.
-        left.setMinimumWidth(250)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.table, 1)

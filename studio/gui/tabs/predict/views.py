@@ -19,7 +19,9 @@ JET_LUT = np.stack([np.interp(np.linspace(0, 1, 256), _JET_AT, _JET[:, c]) for c
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
-COLUMNS = ("File", "Prediction", "Confidence")
+# Short headers: the two fitted columns are as wide as their titles, and on a 1024-px screen every
+# pixel they take is lost to the file name.
+COLUMNS = ("File", "Class", "Prob.")
 REASONS = {"empty": "empty file", "not-an-image": "not an image", "truncated": "truncated", "too-large": "too large",
            "unsupported": "unsupported", "unreadable": "unreadable"}   # ImageDecodeError.reason, in short words
 
