@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from studio import __version__
 from studio.cli.export import add_export_commands
-from studio.cli.common import HelpFormatter, _common, _fail, _plain_state_dict_arguments, _shape
+from studio.cli.common import HelpFormatter, _common, _epoch_argument, _fail, _plain_state_dict_arguments, _shape
 from studio.cli.info import cmd_datasets, cmd_install_desktop, cmd_models, cmd_summary
 from studio.cli.lectures import add_lecture_commands
 from studio.cli.predict import cmd_attack, cmd_eval, cmd_predict
@@ -49,9 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="evaluate a checkpoint on a test split", formatter_class=HelpFormatter,
-                       epilog="example:\n  cnn-studio eval RUN_FOLDER/checkpoints/best.pt")
+                       epilog="examples:\n  cnn-studio eval RUN_FOLDER/checkpoints/best.pt\n"
+                              "  cnn-studio eval RUN_FOLDER --epoch 0")
     _common(p)
-    p.add_argument("checkpoint", help="a run's checkpoint (.pt) or a notebook's state dict")
+    p.add_argument("checkpoint", help="a run folder, a run's checkpoint (.pt) or a notebook's state dict")
+    _epoch_argument(p)
     p.add_argument("--dataset", help="the test data (default: the dataset the checkpoint was trained on)")
     _plain_state_dict_arguments(p)
     p.add_argument("--batch-size", type=int, default=256, help="images per evaluation step (default: 256)")
@@ -61,9 +63,11 @@ def _add_eval(sub) -> None:
 
 def _add_predict(sub) -> None:
     p = sub.add_parser("predict", help="top-k predictions for image files", formatter_class=HelpFormatter,
-                       epilog="example:\n  cnn-studio predict RUN_FOLDER/checkpoints/best.pt photo.png digit.png")
+                       epilog="examples:\n  cnn-studio predict RUN_FOLDER/checkpoints/best.pt photo.png digit.png\n"
+                              "  cnn-studio predict RUN_FOLDER --epoch 3 digit.png")
     _common(p)
-    p.add_argument("checkpoint", help="a run's checkpoint (.pt) or a notebook's state dict")
+    p.add_argument("checkpoint", help="a run folder, a run's checkpoint (.pt) or a notebook's state dict")
+    _epoch_argument(p)
     p.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...)")
     _plain_state_dict_arguments(p)
     p.add_argument("--top-k", type=int, default=5, help="how many classes to list per image (default: 5)")

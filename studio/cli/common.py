@@ -66,12 +66,31 @@ def _load_model(args: argparse.Namespace):
     from studio.core.normalization import FIXED
     from studio.core.runs import load_checkpoint
 
+    if getattr(args, "epoch", None) is not None:
+        return _load_epoch(args.checkpoint, args.epoch)
     classes = [c.strip() for c in args.classes.split(",")] if args.classes else None
     mean, std = FIXED[args.normalize] if args.normalize else (None, None)
     from studio.core.runs.sources import resolve_checkpoint
 
     return load_checkpoint(resolve_checkpoint(args.checkpoint), model_name=args.model, classes=classes, mean=mean,
                            std=std)
+
+
+def _epoch_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--epoch", type=int, metavar="N", help="the run's weights after epoch N (0: the random start), "
+                   "from its snapshots; CHECKPOINT is then the run folder (default: the run's best checkpoint)")
+
+
+def _load_epoch(name: str, epoch: int):
+    from studio.core.errors import StudioError
+    from studio.core.runs.snapshots import load_epoch_model, run_folder_of
+
+    if epoch < 0:
+        raise StudioError(f"--epoch must be 0 or more, got {epoch}.")
+    folder = run_folder_of(name)
+    if folder is None:
+        raise StudioError(f"--epoch needs a run folder (or a checkpoint inside one); {name} is not one.")
+    return load_epoch_model(folder, epoch)
 
 
 def _emit_json(doc: Any) -> None:

@@ -32,12 +32,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
                       batch_size=args.batch_size, device=device, num_classes=len(loaded.classes))
     prf = per_class_prf(result.confusion)
     if args.json:
-        _emit_json({"checkpoint": args.checkpoint, "dataset": dataset, "test_size": int(len(result.y_true)),
+        _emit_json({"checkpoint": args.checkpoint, "epoch": loaded.epoch, "dataset": dataset,
+                    "test_size": int(len(result.y_true)),
                     "accuracy": result.accuracy, "loss": result.loss, "classes": loaded.classes,
                     "confusion": result.confusion, **{k: v for k, v in prf.items()}})
         return 0
     print(f"{dataset} test split: {len(result.y_true)} images, accuracy {100 * result.accuracy:.2f}%, "
-          f"loss {result.loss:.4f}")
+          f"loss {result.loss:.4f} (weights after epoch {loaded.epoch})")
     print(f"{'class':>14} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>7}")
     for i, name in enumerate(loaded.classes):
         print(f"{name[:14]:>14} {prf['precision'][i]:9.3f} {prf['recall'][i]:7.3f} {prf['f1'][i]:6.3f} "

@@ -185,6 +185,10 @@ FIELDS: tuple[Field, ...] = (
           problem="amp must be true or false"),
     Field("compile", bool, "torch.compile the model (slow to start on CPU)", "", "device", widget="",
           problem="compile must be true or false"),
+    Field("snapshots", int, "megabytes of weights kept per run to look back at any epoch: every epoch while they "
+          "fit, then epoch 0 and log-spaced epochs (0: none)", "Weights kept per run", "device", low=0,
+          high=1_000_000, metavar="MB", widget_range=(0, 100_000), suffix=" MB", special="none",
+          problem="snapshots must be 0 or a whole number of megabytes"),
     Field("num_threads", int, "CPU threads (0: all cores but one)", "", "device", low=0, high=4096, flag="--threads",
           metavar="N",
           widget="", problem="threads must be 0 (automatic) or a positive number"),

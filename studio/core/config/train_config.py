@@ -83,6 +83,7 @@ class TrainConfig:
     # Share of the training split held out, stratified by the run's seed, to choose the best epoch and to
     # stop early; the test split is only reported. 0 reproduces a lecture that has no validation split.
     val_fraction: float = 0.1
+    snapshots: int = 200           # MB of per-epoch weights kept for the timeline (runs/snapshots.py); 0: none
     normalize: str = "auto"        # auto / dataset / half / seed001 / imagenet (studio.core.normalization)
     data_dir: str | None = None
 

@@ -1,7 +1,8 @@
 """The writes that end an epoch, in the order that keeps a run consistent whatever the kill moment.
 
 1. record    the epoch's line appended to metrics.jsonl, flushed and fsynced
-2. snapshot  history/epoch_NNNN.npz (confusion matrix, kernels), atomic
+2. snapshot  history/epoch_NNNN.npz (confusion matrix, kernels) and, when the run's budget keeps this
+             epoch, history/weights_NNNN.pt (runs/snapshots.py), each atomic
 3. last      checkpoints/last.pt, atomic: from here on a resume starts after this epoch
 4. best      checkpoints/best.pt when this epoch is the best so far, atomic
 5. status    status.json ("running", epochs_done), atomic
@@ -27,14 +28,14 @@ EPOCH_END_STEPS = ("record", "snapshot", "last", "best", "status")
 
 def write_epoch_end(run_dir: Path, writer, record: dict, *, model, checkpoint: dict, is_best: bool,
                     confusion, kernels: Callable[[], dict], best_test_acc: float,
-                    hook: Callable[[int, str], None] | None = None) -> None:
+                    weights: Callable[[], object] = lambda: None, hook: Callable[[int, str], None] | None = None) -> None:
     """EPOCH_END_STEPS in order; `hook(epoch, step)` runs after each (the crash tests kill the process there)."""
     epoch = record["epoch"]
     ckpt = Path(run_dir) / "checkpoints"
     checkpoint = dict(checkpoint, metrics=dict(checkpoint.get("metrics") or {}, epoch_record=record))
     writes = {
         "record": lambda: writer.write(record, durable=True),
-        "snapshot": lambda: runs.save_epoch_snapshot(run_dir, epoch, confusion, kernels()),
+        "snapshot": lambda: (runs.save_epoch_snapshot(run_dir, epoch, confusion, kernels()), weights()),
         "best": lambda: is_best and runs.save_checkpoint(ckpt / "best.pt", model, **checkpoint),
         "last": lambda: runs.save_checkpoint(ckpt / "last.pt", model, **checkpoint),
         "status": lambda: runs.write_status(run_dir, "running", epochs_done=epoch, best_test_acc=best_test_acc),

@@ -31,6 +31,7 @@ from studio.core.engine.optim import make_optimizer, make_scheduler
 from studio.core.engine.selection import BestEpoch
 from studio.core.errors import CheckpointError, RunError, StudioError
 from studio.core.paths import runs_dir as default_runs_dir
+from studio.core.runs.snapshots import SnapshotKeeper
 from studio.core.runs.tensorboard import open_for_training as open_tensorboard
 
 KERNEL_SNAPSHOT_BUDGET = 262_144   # floats of conv weights kept per epoch (1 MiB)
@@ -234,6 +235,7 @@ class Trainer:
         runs.write_json(self.run_dir / "config.json", self.config.to_dict())
         runs.write_status(self.run_dir, "running", epochs_done=self.start_epoch, best_test_acc=self.best_test_acc)
         self._writer = runs.MetricsWriter(self.run_dir)
+        self._snapshots = SnapshotKeeper(self.run_dir, self.config.epochs, self.config.snapshots, self.model)
         self._tensorboard = open_tensorboard(self.run_dir, self.start_epoch, self.model)
         self._opened = True
 
@@ -257,8 +259,9 @@ class Trainer:
                 self.prepare()
             epochs_done = self.start_epoch  # known only now for a resumed run
             self._open_run()
-            if self.start_epoch == 0 and self.run_dir and self.record:   # epoch 0: the random initial kernels
+            if self.start_epoch == 0 and self.run_dir and self.record:   # epoch 0: the random initial weights
                 runs.save_epoch_snapshot(self.run_dir, 0, None, self._conv_kernels())
+                self._snapshots.save(self.model, **self._checkpoint_fields(0))
             self._emit(self._fit_start())
             self._loss_watch = LossWatch(self.config.lr)
             for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
@@ -403,20 +406,24 @@ class Trainer:
         names = conv_layer_names(self.model)
         return get_kernels(self.model, names[0]) if names else None
 
+    def _checkpoint_fields(self, epoch: int, metrics: dict | None = None) -> dict:
+        return dict(model_name=self.config.model, model_options=self.config.model_options,
+                    classes=self.bundle.classes, input_shape=self.input_shape,
+                    mean=_match_channels(self.mean, self.input_shape[0]),
+                    std=_match_channels(self.std, self.input_shape[0]), epoch=epoch, step=self.step,
+                    optimizer=self.optimizer, scheduler=self.scheduler, config=self.config.to_dict(),
+                    metrics=metrics or {})
+
     def _write_epoch_end(self, event: EpochEnd, is_best: bool) -> None:
         """The epoch's record, snapshot, checkpoints and status, in epoch_end.EPOCH_END_STEPS order."""
         if not self.run_dir or not self.record:
             return
         metrics = {"test_acc": event.test_acc, "test_loss": event.test_loss, "val_acc": event.val_acc,
                    "val_loss": event.val_loss, **self.selection.state()}
-        checkpoint = dict(model_name=self.config.model, model_options=self.config.model_options,
-                          classes=self.bundle.classes, input_shape=self.input_shape,
-                          mean=_match_channels(self.mean, self.input_shape[0]),
-                          std=_match_channels(self.std, self.input_shape[0]), epoch=event.epoch, step=self.step,
-                          optimizer=self.optimizer, scheduler=self.scheduler, config=self.config.to_dict(),
-                          metrics=metrics)
+        checkpoint = self._checkpoint_fields(event.epoch, metrics)
         write_epoch_end(self.run_dir, self._writer, event_record(event), model=self.model, checkpoint=checkpoint,
                         is_best=is_best, confusion=event.confusion, kernels=self._conv_kernels,
+                        weights=lambda: self._snapshots.save(self.model, **checkpoint),
                         best_test_acc=self.best_test_acc, hook=self.epoch_end_hook)
 
     def _notify(self, event) -> None:

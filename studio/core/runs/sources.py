@@ -53,10 +53,15 @@ DEMO_CHECKPOINT = "lenet5-mnist-sample.pt"
 
 
 def resolve_checkpoint(name: str | Path, models_dir: Path | None = None) -> Path:
-    """A checkpoint argument as a path: "demo" is the bundled demo model (unless a file of that name exists)."""
+    """A checkpoint argument as a path: "demo" is the bundled demo model (unless a file of that name exists),
+    a run folder is its best checkpoint."""
+    from studio.core.runs.store import best_checkpoint
+
     path = Path(name)
     if str(name) == DEMO_NAME and not path.exists():
         return (Path(models_dir) if models_dir else paths.DEMO_MODELS) / DEMO_CHECKPOINT
+    if path.is_dir() and (path / "config.json").is_file():
+        return best_checkpoint(path) or path / "checkpoints" / "best.pt"
     return path
 
 
