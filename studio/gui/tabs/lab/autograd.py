@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGroupBox, QHB
 
 from studio.core.lab import autograd as ca
 from studio.core.lab.conv import ConvLabError
-from studio.gui.tabs.lab.common import MessageLine, make_plot, mono_font, row
+from studio.gui.tabs.lab.common import MessageLine, make_plot, mono_font, note_label, row
 
 TICK_MS = 30
 
@@ -66,10 +66,8 @@ class AutogradSection(QWidget):
         formula.setWordWrap(True)
         self.grad_summary = MessageLine()
         self.loss_label = QLabel()
-        note = QLabel("y.grad is None: y = σ(Xw + b) is not a leaf tensor, and autograd keeps .grad only "
+        note = note_label("y.grad is None: y = σ(Xw + b) is not a leaf tensor, and autograd keeps .grad only "
                       "for leaves created with requires_grad=True (here w and b).")
-        note.setWordWrap(True)
-        note.setStyleSheet("color: #555555;")
         left_box = QGroupBox("Autograd vs the chain rule (the lecture, lines 231-267)")
         ll = QVBoxLayout(left_box)
         ll.addWidget(QLabel("X = torch.randn(n, m), y_true = torch.randint(2, (n,)), w = torch.randn(m), "

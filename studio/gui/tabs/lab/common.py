@@ -18,6 +18,14 @@ def mono_font(delta: float = 0.0) -> QFont:
     return font
 
 
+def note_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A wrapped grey line: where a number comes from in the lectures, or what to try next."""
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {NOTE_COLOUR};")
+    return label
+
+
 class MessageLine(QLabel):
     """One line (wrapping) for errors in red, checks in green and notes in grey."""
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QBoxLayout, QButtonGroup, QComboBox, QFrame, QGri
 
 from studio.core.lab import conv as convlab
 from studio.core.lab.conv import ConvLabError, ConvResult, ConvSettings, LectureExample
-from studio.gui.tabs.lab.common import MessageLine, mono_font, row, title_label
+from studio.gui.tabs.lab.common import MessageLine, mono_font, note_label, row, title_label
 from studio.gui.tabs.lab.conv_stepper import StepperMixin
 from studio.gui.widgets.heatmap_grid import HeatmapGrid
 
@@ -144,9 +144,7 @@ class ConvSection(StepperMixin, QWidget):
         self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.check_label = MessageLine()
         self.message_label = MessageLine()
-        self.source_label = QLabel()
-        self.source_label.setWordWrap(True)
-        self.source_label.setStyleSheet("color: #555555;")
+        self.source_label = note_label()
         formula_box = QGroupBox("Output size")
         fl = QVBoxLayout(formula_box)
         fl.addWidget(self.shape_label)

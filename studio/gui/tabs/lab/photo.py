@@ -23,7 +23,7 @@ from studio.core.lab.conv import ConvLabError
 from studio.core.errors import StudioError
 from studio.core.images import decode_image
 from studio.core.paths import RESOURCES
-from studio.gui.tabs.lab.common import MessageLine, row, title_label
+from studio.gui.tabs.lab.common import MessageLine, note_label, row, title_label
 from studio.gui.concurrency.tasks import Task, run_task
 from studio.gui.widgets.drop_zone import accepts_drag, paths_from_mime
 from studio.gui.widgets.heatmap import HeatmapView
@@ -82,8 +82,7 @@ class PhotoSection(QWidget):
         left = QVBoxLayout()
         left.addWidget(title_label("Photo"))
         left.addLayout(row(self.photo_combo, self.open_button))
-        hint = QLabel("…or drop an image file anywhere on this page.")
-        hint.setStyleSheet("color: #555555;")
+        hint = note_label("…or drop an image file anywhere on this page.")
         left.addWidget(hint)
         left.addWidget(title_label("Kernel"))
         left.addWidget(self.preset_combo)

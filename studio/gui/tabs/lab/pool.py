@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QGr
 
 from studio.core.lab import pool as cpool
 from studio.core.lab.conv import ConvLabError
-from studio.gui.tabs.lab.common import MessageLine, mono_font, row, title_label
+from studio.gui.tabs.lab.common import MessageLine, mono_font, note_label, row, title_label
 from studio.gui.widgets.heatmap_grid import SECONDARY, HeatmapGrid
 
 
@@ -80,9 +80,7 @@ class PoolSection(QWidget):
         self.output_grid = HeatmapGrid(editable=False, cell_width=60, cell_height=36)
         self.input_title = title_label("Input (type to edit)")
         self.output_title = title_label("Output")
-        self.legend = QLabel()
-        self.legend.setWordWrap(True)
-        self.legend.setStyleSheet("color: #555555;")
+        self.legend = note_label()
         grids = QHBoxLayout()
         grids.setSpacing(20)
         for title, grid in ((self.input_title, self.input_grid), (self.output_title, self.output_grid)):
@@ -116,20 +114,16 @@ class PoolSection(QWidget):
         self.call_label.setFont(mono_font(-0.5))
         self.call_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message = MessageLine()
-        self.source_label = QLabel(
+        self.source_label = note_label(
             "The lecture “CNN basics” (lines 221-247): pooling applies max, mean or l_p over each window; a 2×2 window "
             "with stride [2, 2] takes a 5×5 input to 3×3, after an extra column and row of zeros make it "
             "6×6 (the zeros are invisible to max pooling). The grid is the lecture “Padding, stride, dilation”'s torch.arange(1, 26)."
         )
-        self.source_label.setWordWrap(True)
-        self.source_label.setStyleSheet("color: #555555;")
-        self.hint_label = QLabel(
+        self.hint_label = note_label(
             "Try: untick the lecture's zeros and tick ceil_mode: the same 3×3, PyTorch's way of letting the "
             "last window hang over the edge. Padding 1 instead pads every side (−∞ for max pooling). "
             "Mean pooling divides by the window's cells; Lp with p = 1 sums them, and a large p tends to the max."
         )
-        self.hint_label.setWordWrap(True)
-        self.hint_label.setStyleSheet("color: #555555;")
         size_box = QGroupBox("Formula and output size")
         fl = QVBoxLayout(size_box)
         for w in (self.formula_label, self.shape_label, self.size_label, self.call_label, self.message,
@@ -310,7 +304,6 @@ class PoolSection(QWidget):
         frozen = cat != cpool.INPUT
         shown = np.where(np.isfinite(res.shown), res.shown, 0.0)
         off = res.offset
-        h, w = res.input.shape
         labels_r = [str(i - off) if 0 <= i - off < res.tensor.shape[0] else "" for i in range(cat.shape[0])]
         labels_c = [str(j - off) if 0 <= j - off < res.tensor.shape[1] else "" for j in range(cat.shape[1])]
         self.input_grid.set_values(shown, frozen=frozen, row_labels=labels_r, col_labels=labels_c)

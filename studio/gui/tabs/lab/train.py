@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
                                QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.core.lab import train as ct
-from studio.gui.tabs.lab.common import ERROR_COLOUR, OK_COLOUR, MessageLine, make_plot, mono_font, row
+from studio.gui.tabs.lab.common import ERROR_COLOUR, OK_COLOUR, MessageLine, make_plot, mono_font, note_label, row
 from studio.gui.concurrency.tasks import Task, run_task
 
 MAX_STEPS = 200
@@ -35,13 +35,6 @@ def code_view(label: QLabel) -> QScrollArea:
     area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
     area.setMinimumWidth(120)
     return area
-
-
-def caption(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #555555;")
-    return label
 
 
 def fit_height(area: QScrollArea) -> None:
@@ -95,18 +88,14 @@ class TrainSection(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        self.status_label.setStyleSheet("color: #555555;")
+        self.status_label = note_label()
         self.check_label = MessageLine()
-        self.info_label = QLabel()
-        self.info_label.setWordWrap(True)
-        self.info_label.setStyleSheet("color: #555555;")
+        self.info_label = note_label()
 
         # Short box titles, the rest wrapped inside: a group box is at least as wide as its title.
         left = QGroupBox("One batch of 3, as in the lecture")
         ll = QVBoxLayout(left)
-        ll.addWidget(caption("Lines 322-410: CIFAR10Model trained on one batch of three images."))
+        ll.addWidget(note_label("Lines 322-410: CIFAR10Model trained on one batch of three images."))
         # Two rows and the seed above the code (not beside it): side by side, this section asked for
         # 1,145 px and pushed the whole Lab wider than a 1280-pixel screen leaves for it.
         ll.addLayout(row("seed", self.seed_spin, "steps", self.steps_spin, "lr", self.lr_spin))
@@ -149,7 +138,7 @@ class TrainSection(QWidget):
         self.fwd_message = MessageLine()
         fwd_box = QGroupBox("Forward and backward")
         fl = QVBoxLayout(fwd_box)
-        fl.addWidget(caption("Lines 626-675: one forward and backward pass of PytorchCNN."))
+        fl.addWidget(note_label("Lines 626-675: one forward and backward pass of PytorchCNN."))
         fl.addLayout(row("seed", self.fwd_seed_spin))
         self.fwd_code_area = code_view(self.fwd_code_label)
         fit_height(self.fwd_code_area)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushB
 
 from studio.core.lab import weight_init as ci
 from studio.core.lab.conv import ConvLabError
-from studio.gui.tabs.lab.common import MessageLine, make_plot, mono_font, row
+from studio.gui.tabs.lab.common import MessageLine, make_plot, mono_font, note_label, row
 
 BINS = 80
 PYTORCH_COLOUR = "#e07000"
@@ -81,7 +81,7 @@ class InitSection(QWidget):
         self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.check_label = MessageLine()
         self.message = MessageLine()
-        self.source_label = QLabel(
+        self.source_label = note_label(
             "The lecture “Convolution in PyTorch” (lines 495-499) and the lecture “Padding, stride, dilation” (lines 266-271): weights \"Kaiming/He\": "
             "U(−√(6/n_in), √(6/n_in)) [default] or N(0, 2/n_in); biases initialised to zero. "
             "PyTorch's actual default for Conv and Linear layers is kaiming_uniform_ with a = √5, i.e. "
@@ -89,8 +89,6 @@ class InitSection(QWidget):
             "biases are U(±1/√fan_in), not zero. The He schemes are nn.init.kaiming_uniform_ / "
             "kaiming_normal_(nonlinearity='relu') with nn.init.zeros_ for the bias."
         )
-        self.source_label.setWordWrap(True)
-        self.source_label.setStyleSheet("color: #555555;")
 
         box = QGroupBox("Layer and scheme")
         bl = QVBoxLayout(box)
