@@ -100,7 +100,7 @@ def test_method_names_as_people_write_them():
 def test_the_pipeline_explains_with_the_chosen_method_and_layer(demo, tmp_path):
     from PIL import Image
 
-    x, label = digit(demo)
+    _x, label = digit(demo)
     path = tmp_path / "digit.png"
     from studio.core.data import load_dataset
 
