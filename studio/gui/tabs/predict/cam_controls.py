@@ -41,6 +41,9 @@ class CamControls(QWidget):
         self.layer_box.setToolTip("The convolution layer the map is taken at: early layers show edges, "
                                   "late ones the parts that decide the class")
         self.layer_box.addItem(DEFAULT_LAYER_TEXT, None)
+        # Long layer names ("features.denseblock4.denselayer16.conv2") must not widen the tab at 1024 px.
+        self.layer_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.layer_box.setMinimumContentsLength(14)
         self.layer_label = QLabel("at layer:")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
