@@ -16,7 +16,7 @@ import threading
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from studio.core.inspect.cams import overlay
@@ -56,7 +56,7 @@ class LesionPanel(QWidget):
         self.filter_list = QListWidget()
         self.filter_list.setFlow(QListWidget.Flow.LeftToRight)
         self.filter_list.setWrapping(True)
-        self.filter_list.setMaximumHeight(64)
+        self.filter_list.setMaximumHeight(52)
         self.filter_list.setToolTip("The filters to switch off (their output channel becomes 0)")
         buttons = QHBoxLayout()
         self.none_button = QPushButton("None")
@@ -75,13 +75,15 @@ class LesionPanel(QWidget):
         buttons.addStretch(1)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.class_table = self._table(["Class", "Intact", "Lesioned", "Change"])
-        self.rank_table = self._table(["Filter", "Accuracy without it", "Drop"])
+        self.class_table = self._table(["Class", "Intact", "Lesioned", "Change (points)"])
+        self.rank_table = self._table(["Filter", "Without it", "Drop"])
         self.rank_table.cellDoubleClicked.connect(lambda row, _col: self._rank_row_chosen(row))
         self.before_view, self.after_view = ImageView("Intact"), ImageView("Lesioned")
+        for view in (self.before_view, self.after_view):
+            view.setMaximumWidth(240)
         results = QHBoxLayout()
-        for w in (self.class_table, self.rank_table, self.before_view, self.after_view):
-            results.addWidget(w, 1)
+        for w, stretch in ((self.class_table, 3), (self.rank_table, 2), (self.before_view, 2), (self.after_view, 2)):
+            results.addWidget(w, stretch)
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.filter_list)
@@ -102,6 +104,7 @@ class LesionPanel(QWidget):
         table.verticalHeader().setVisible(False)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setMinimumHeight(180)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)
         return table
 
@@ -281,7 +284,7 @@ class LesionPanel(QWidget):
         self.ranking = ranking
         self.rank_table.setRowCount(len(ranking.ranks))
         for row, r in enumerate(ranking.ranks):
-            cells = [str(r.filter), _percent(r.accuracy), f"{100 * r.drop:+.1f} points"]
+            cells = [str(r.filter), _percent(r.accuracy), f"{100 * r.drop:.1f} points"]
             for col, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 if col == 2 and r.drop > 0:
