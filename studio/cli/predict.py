@@ -52,7 +52,8 @@ def add_cam_arguments(p: argparse.ArgumentParser) -> None:
     from studio.core.inspect.cams import METHODS
 
     p.add_argument("--cam", metavar="METHOD", choices=list(METHODS),
-                   help=f"also write an explanation overlay per image: {', '.join(METHODS)} (input gradients)")
+                   help=f"also write an explanation overlay per image: {', '.join(METHODS)} (input gradients) "
+                   "(default: none)")
     p.add_argument("--cam-layer", metavar="NAME", help="the layer the map is taken at (default: the last conv "
                    "stage); `cnn-studio predict ... --cam gradcam --cam-layer ?` lists them")
     p.add_argument("--cam-out", metavar="FOLDER", default=".",
