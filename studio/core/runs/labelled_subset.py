@@ -1,8 +1,9 @@
 """A fixed set of labelled test images for a model, prepared as it reads them (for lesion experiments).
 
 The dataset already loaded (the window's) when it is the model's; else the dataset the model's
-run was trained on, when it can be read without a download. At most `limit` images, always the
-same ones (a seeded choice spread over the whole split), so two experiments compare like with like.
+run was trained on, when it can be read without a download. At most `limit` images (fewer when
+their prepared floats would pass MAX_BYTES), always the same ones (a seeded choice spread over
+the whole split), so two experiments compare like with like.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch
 from studio.core.errors import StudioError
 
 LIMIT = 1000
+MAX_BYTES = 128 * 2**20   # the prepared floats stay in memory between experiments: 224-px colour images get ~220
 
 
 @dataclass
@@ -34,6 +36,8 @@ def labelled_subset(loaded, bundle=None, *, limit: int = LIMIT, data_dir=None) -
     if len(split) == 0:
         raise StudioError(f"The test split of {bundle.name} is empty: there is nothing to measure accuracy on.")
     index = torch.arange(len(split))
+    per_image = 4 * int(torch.tensor(loaded.input_shape).prod())
+    limit = max(1, min(limit, MAX_BYTES // per_image))
     if len(split) > limit:
         index = torch.randperm(len(split), generator=torch.Generator().manual_seed(0))[:limit].sort().values
     images = prepare_batch(split.images[index], tuple(loaded.input_shape), loaded.mean, loaded.std)

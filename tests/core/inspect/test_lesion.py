@@ -33,6 +33,11 @@ def test_the_subset_is_the_models_test_split_prepared(demo, subset):
     assert len(set(small.labels.tolist())) == 10   # spread over the split, not its first rows
 
 
+def test_large_inputs_take_fewer_images(demo, monkeypatch):
+    monkeypatch.setattr("studio.core.runs.labelled_subset.MAX_BYTES", 4 * 28 * 28 * 64)
+    assert len(labelled_subset(demo).labels) == 64
+
+
 def test_zeroing_every_filter_of_the_first_layer_drops_accuracy_to_chance(demo, subset):
     private = private_copy(demo)
     before, after = lesion.compare(private.model, "features.0", range(6), subset.images, subset.labels, 10)
