@@ -16,7 +16,7 @@ from studio.cli.export import add_export_commands
 from studio.cli.common import HelpFormatter, _common, _epoch_argument, _fail, _plain_state_dict_arguments, _shape
 from studio.cli.info import cmd_datasets, cmd_install_desktop, cmd_models, cmd_summary
 from studio.cli.lectures import add_lecture_commands
-from studio.cli.predict import cmd_attack, cmd_eval, cmd_predict
+from studio.cli.predict import add_cam_arguments, cmd_attack, cmd_eval, cmd_predict
 from studio.cli.train import add_presets_parser, add_resume_parser, add_train_parser
 from studio.core.errors import StudioError
 
@@ -72,6 +72,7 @@ def _add_predict(sub) -> None:
     _plain_state_dict_arguments(p)
     p.add_argument("--top-k", type=int, default=5, help="how many classes to list per image (default: 5)")
     p.add_argument("--digit", action=argparse.BooleanOptionalAction, default=None, help=_DIGIT_HELP)
+    add_cam_arguments(p)
     p.set_defaults(func=cmd_predict)
 
 

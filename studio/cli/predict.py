@@ -49,11 +49,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_cam_arguments(p: argparse.ArgumentParser) -> None:
+    from studio.core.inspect.cams import METHODS
+
+    p.add_argument("--cam", metavar="METHOD", choices=list(METHODS),
+                   help=f"also write an explanation overlay per image: {', '.join(METHODS)} (input gradients) "
+                   "(default: none)")
+    p.add_argument("--cam-layer", metavar="NAME", help="the layer the map is taken at (default: the last conv "
+                   "stage); `cnn-studio predict ... --cam gradcam --cam-layer ?` lists them")
+    p.add_argument("--cam-out", metavar="FOLDER", default=".",
+                   help="where the overlays go, as IMAGE-METHOD.png (default: the current folder)")
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from studio.core.inspect import pipeline
 
     loaded = _load_model(args)
     settings = pipeline.settings_for(loaded, k=args.top_k, digit=args.digit)
+    if getattr(args, "cam", None):
+        _check_cam_arguments(loaded, args, settings)
     results, failures = [], 0
     for image, outcome in zip(args.images, pipeline.predict_files(loaded, args.images, settings)):
         if outcome.error:
@@ -65,9 +79,52 @@ def cmd_predict(args: argparse.Namespace) -> int:
         results.append({"image": image, "top": [{"class": c, "probability": p} for c, p in outcome.topk]})
         if not args.json:
             print(f"{image}: " + ", ".join(f"{c} {100 * p:.1f}%" for c, p in outcome.topk))
+        if getattr(args, "cam", None):
+            failures += not _write_cam(loaded, image, settings, Path(args.cam_out), results[-1], args.json)
     if args.json:
         _emit_json({"checkpoint": args.checkpoint, "model": loaded.model_name, "results": results})
     return 1 if failures else 0
+
+
+def _check_cam_arguments(loaded, args: argparse.Namespace, settings) -> None:
+    """A layer the model lacks, or an output folder that can't be made, stops before any work."""
+    from studio.core.inspect import cams
+
+    layers = ", ".join(cams.conv_layers(loaded.model))
+    if args.cam_layer == "?":
+        raise StudioError(f"The convolution layers of {loaded.model_name}: {layers}.")
+    try:
+        cams.check_layer(loaded.model, args.cam_layer)
+    except StudioError as exc:
+        raise StudioError(f"{exc} Its convolution layers: {layers}.") from None
+    try:
+        Path(args.cam_out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StudioError(f"Could not make the folder {args.cam_out}: {exc.strerror or exc}") from None
+    settings.cam_method, settings.cam_layer = args.cam, args.cam_layer
+
+
+def _write_cam(loaded, image: str, settings, folder: Path, record: dict, quiet: bool) -> bool:
+    """The overlay of one image's explanation, as the Predict tab shows it; False when there is none."""
+    from PIL import Image
+
+    from studio.core.inspect import pipeline
+    from studio.core.inspect.cams import overlay
+
+    detail = pipeline.explain_item(loaded, pipeline.InputItem(name=Path(image).name, path=image), settings)
+    if detail.cam is None:
+        record["cam_error"] = detail.cam_note or detail.message
+        print(f"error: {image}: {record['cam_error']}", file=sys.stderr)
+        return False
+    path = folder / f"{Path(image).stem}-{settings.cam_method.replace('+', 'p')}.png"
+    try:
+        Image.fromarray(overlay(detail.network, detail.cam, 0.5)).save(path)
+    except (OSError, ValueError) as exc:
+        raise StudioError(f"Could not write {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    record["cam"], record["cam_note"] = str(path), detail.cam_note
+    if not quiet:
+        print(f"  {detail.cam_note}: {path}")
+    return True
 
 
 def cmd_attack(args: argparse.Namespace) -> int:

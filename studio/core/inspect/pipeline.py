@@ -69,6 +69,8 @@ class Settings:
     digit: bool
     centre: bool = True
     k: int = 5
+    cam_method: str = "gradcam"             # a key of cams.METHODS: how the detail view explains the answer
+    cam_layer: str | None = None            # the layer its map is taken at (None: cams' default)
 
 
 @dataclass
@@ -93,7 +95,7 @@ class Detail:
     original: np.ndarray | None
     network: np.ndarray | None               # what the model sees, de-normalised
     topk: list[tuple[str, float]]
-    cam: np.ndarray | None                   # Grad-CAM (H, W) 0..1 at the network input size
+    cam: np.ndarray | None                   # the explanation (H, W) 0..1 at the network input size
     cam_note: str = ""
     inverted: bool = False
     centred: bool = False
@@ -201,7 +203,7 @@ def _classify(loaded: ModelLike, pending, results, k: int) -> None:
         results[i].topk = rank_probabilities(row, loaded.classes, k)
 
 
-# ---------------------------------------------------------------- explain: one, with Grad-CAM
+# ---------------------------------------------------------------- explain: one, with its saliency map
 
 def explain_item(loaded: ModelLike, item: InputItem, settings: Settings, *, saliency: bool = True) -> Detail:
     """Everything the Predict tab's detail view shows for one input."""
@@ -213,20 +215,25 @@ def explain_item(loaded: ModelLike, item: InputItem, settings: Settings, *, sali
     probs = np.asarray(probabilities(loaded.model, prepared.tensor))[0]
     cam, note = (None, "Saliency is switched off.")
     if saliency:
-        cam, note = _grad_cam(loaded, prepared.tensor, int(np.argmax(probs)))
+        cam, note = explanation(loaded, prepared.tensor, int(np.argmax(probs)), settings.cam_method,
+                                settings.cam_layer)
     return Detail(original=_small(image), network=prepared.display,
                   topk=rank_probabilities(probs, loaded.classes, settings.k), cam=cam, cam_note=note,
                   inverted=prepared.inverted, centred=prepared.centred, size=(image.shape[1], image.shape[0]))
 
 
-def _grad_cam(loaded: ModelLike, x: torch.Tensor, class_idx: int) -> tuple[np.ndarray | None, str]:
-    from studio.core.inspect.saliency import grad_cam
+def explanation(loaded: ModelLike, x: torch.Tensor, class_idx: int, method: str = "gradcam",
+                layer: str | None = None) -> tuple[np.ndarray | None, str]:
+    """The map of `method` (studio.core.inspect.cams) and its caption; a model it can't explain gets the reason."""
+    from studio.core.inspect import cams
 
+    label = cams.METHODS.get(method, str(method))
     try:
-        cam = grad_cam(loaded.model, x, class_idx=class_idx)
+        cam = cams.explain(loaded, x, class_idx, method, layer)
     except (StudioError, RuntimeError, ValueError, TypeError) as exc:
-        return None, f"No Grad-CAM for this model: {exc}"
-    return np.asarray(cam, dtype=np.float32), f"Grad-CAM for '{loaded.classes[class_idx]}'"
+        return None, f"No {label} for this model: {exc}"
+    where = f" at {layer}" if layer and cams.uses_layer(method) else ""
+    return np.asarray(cam, dtype=np.float32), f"{label} for '{loaded.classes[class_idx]}'{where}"
 
 
 def _small(image: np.ndarray) -> np.ndarray:

@@ -12,14 +12,11 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torchcam.methods import GradCAM
 
 from studio.core.errors import ModelError
-from studio.core.inspect._common import as_batch, base_name, eval_mode, resolve_module
+from studio.core.inspect._common import eval_mode
 from studio.core.inspect.kernels import conv_layer_names
-
 
 # Chosen target layer per model and input shape: finding it costs one forward pass.
 _TARGETS: WeakKeyDictionary[nn.Module, dict[tuple[int, ...], str]] = WeakKeyDictionary()
@@ -90,28 +87,11 @@ def grad_cam(model: nn.Module, x, class_idx: int | None = None, layer: str | Non
 
     class_idx: the class to explain (default: the predicted one). layer: a module name (default:
     default_layer, the last stage that still outputs a feature map). Hooks are removed and
-    train/eval flags restored, also on errors.
+    train/eval flags restored, also on errors. One of the methods of studio.core.inspect.cams.
     """
-    x = as_batch(model, x)[:1]
-    name = base_name(layer) if layer is not None else default_layer(model, x)
-    target = resolve_module(model, name)
-    handle = target.register_forward_hook(_graph_from_here)  # before torchcam's hooks, so they see its output
-    try:
-        with eval_mode(model), GradCAM(model, target_layer=name) as cam:
-            with torch.no_grad():
-                scores = model(x)
-            idx = _class_index(scores, class_idx)
-            activation = cam.hook_a[0]
-            if activation is None or activation.ndim != 4:
-                raise ModelError(f"Layer {name!r} does not output 2-D feature maps; pick a convolution layer.")
-            try:
-                maps = cam(class_idx=idx, scores=scores, normalized=False)
-            except RuntimeError as exc:
-                raise ModelError(f"The score of class {idx} does not depend on layer {name!r}.") from exc
-    finally:
-        handle.remove()
-    heat = F.interpolate(maps[0][:1, None].float(), size=tuple(x.shape[-2:]), mode="bilinear", align_corners=False)
-    return _normalise(torch.nan_to_num(heat[0, 0], nan=0.0)).cpu().numpy().astype(np.float32)
+    from studio.core.inspect.cams import explain_model
+
+    return explain_model(model, x, class_idx, "gradcam", layer)
 
 
 def _normalise(heat: torch.Tensor) -> torch.Tensor:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlide
 
 from studio.gui.tabs.inspect.common import EpochSlider, InspectTab, guarded
 from studio.gui.tabs.inspect.demo import DemoFallback, model_caption
+from studio.gui.tabs.inspect.lesion_panel import LesionPanel
 from studio.gui.widgets.heatmap import DIVERGING, ColorBar, colorize
 from studio.gui.widgets.tile_grid import TileGrid
 
@@ -98,6 +99,8 @@ class KernelsTab(DemoFallback, InspectTab):
         lay.addLayout(epochs_row)
         lay.addWidget(self.info)
         lay.addLayout(body, 1)
+        self.lesion = LesionPanel(self.state)   # switch filters of the layer on view off (lesion_panel.py)
+        lay.addWidget(self.lesion)
 
     # -- state -----------------------------------------------------------------------------
     def _run_changed(self) -> None:
@@ -179,6 +182,7 @@ class KernelsTab(DemoFallback, InspectTab):
             return
         self.strip.show_message("")
         loaded = self._loaded
+        self.lesion.set_model(loaded, name)
         epoch = self.epochs.selected()
         note = ""
         weights = None

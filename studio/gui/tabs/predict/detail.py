@@ -1,4 +1,4 @@
-"""The Predict tab's explanation of one picture: original, network input, Grad-CAM, top-k.
+"""The Predict tab's explanation of one picture: original, network input, saliency map, top-k.
 
 A view only: the tab hands it a Detail (studio.core.inspect.pipeline) and listens to the
 person's choices (invert, centre); the saliency overlay is re-blended here when the opacity
@@ -12,7 +12,9 @@ import html
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
-from studio.gui.tabs.predict.views import ImageView, overlay
+from studio.core.inspect.cams import overlay
+from studio.gui.tabs.predict.cam_controls import CamControls
+from studio.gui.tabs.predict.views import ImageView
 from studio.gui.widgets.bar_chart import BarChart, format_probability
 
 
@@ -58,6 +60,8 @@ class DetailPanel(QWidget):
                                    "with its centre of mass in the middle, as MNIST was made")
         self.centre_box.toggled.connect(self.centreToggled)
         self.polarity_note.setToolTip(self.invert_box.toolTip())
+        self.cam_controls = CamControls()   # which explanation, at which layer: the tab recomputes on change
+        self.cam_controls.changed.connect(self._cam_method_changed)
         # Two rows: the digit options must not be cut off when the panel is narrow.
         overlay_row = QHBoxLayout()
         overlay_row.addWidget(QLabel("Overlay opacity:"))
@@ -72,6 +76,7 @@ class DetailPanel(QWidget):
         digit_row.addStretch(1)
         rows = QVBoxLayout()
         rows.setSpacing(2)
+        rows.addWidget(self.cam_controls)
         rows.addLayout(overlay_row)
         rows.addLayout(digit_row)
         return rows
@@ -114,6 +119,10 @@ class DetailPanel(QWidget):
         self.invert_box.setVisible(single_channel)
         self.polarity_note.setVisible(single_channel)
         self.centre_box.setVisible(digit)
+
+    @Slot()
+    def _cam_method_changed(self) -> None:
+        self.cam_view.set_title(self.cam_controls.title())
 
     @Slot()
     def render_cam(self) -> None:

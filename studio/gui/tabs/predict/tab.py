@@ -3,7 +3,7 @@
 Inputs come from drops (on this tab, or on any tab: the main window forwards them through
 state.filesDropped), the Open buttons, or the clipboard (Ctrl+V). Each becomes a row of the
 results table; the selected row is explained beside it: the original, exactly what the
-network receives, the Grad-CAM saliency over it, and the top-k probabilities. Decoding and
+network receives, a saliency map over it (Grad-CAM or another method, cam_controls), and the top-k probabilities. Decoding and
 inference run in the background (the tab's job queue) through studio.core.inspect.pipeline,
 the same functions `cnn-studio predict` calls, on the tab's own copy of the model.
 """
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHea
                                QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
 from studio.core.inspect import pipeline
+from studio.core.inspect.kernels import conv_layer_names
 from studio.core.inspect.pipeline import Detail, InputItem, ItemResult
 from studio.core.runs.loaded_model import private_copy
 from studio.core.runs.sources import load_source
@@ -127,6 +128,7 @@ class PredictTab(QWidget):
         self.details = DetailPanel()
         self.details.invertClicked.connect(self._invert_clicked)
         self.details.centreToggled.connect(self._centre_toggled)
+        self.details.cam_controls.changed.connect(self._cam_changed)
         self.adversarial = AdversarialPanel(self)   # seed 001's adversarial examples, beside the explanation
         splitter.addWidget(detail_tabs(self.details, self.adversarial))
         splitter.setStretchFactor(0, 2)
@@ -159,6 +161,8 @@ class PredictTab(QWidget):
     def _model_loaded(self, loaded) -> None:
         self.model = loaded
         self.settings = pipeline.settings_for(loaded, centre=self.details.centre_box.isChecked())
+        self.details.cam_controls.set_layers(conv_layer_names(loaded.model))
+        self.details.cam_controls.apply(self.settings)
         self.picker.show_loaded(loaded)
         self._show_digit_controls()
         self._predict_all()
@@ -407,6 +411,14 @@ class PredictTab(QWidget):
         if self.settings is not None:
             self.settings.centre = checked
             self._predict_all()
+
+    @Slot()
+    def _cam_changed(self) -> None:
+        """Another explanation method or layer: only the selected picture's map is recomputed."""
+        if self.settings is not None:
+            self.details.cam_controls.apply(self.settings)
+            if self.detail_index is not None:
+                self._request_detail(self.detail_index)
 
     # ================================================================ export
 

@@ -12,11 +12,6 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from studio.gui.widgets.bar_chart import format_probability
 
-# The "jet" map Grad-CAM papers use: blue (ignored) -> red (decisive).
-_JET = np.array([[0, 0, 128], [0, 0, 255], [0, 255, 255], [255, 255, 0], [255, 0, 0], [128, 0, 0]], np.float32)
-_JET_AT = np.array([0.0, 0.125, 0.375, 0.625, 0.875, 1.0], np.float32)
-JET_LUT = np.stack([np.interp(np.linspace(0, 1, 256), _JET_AT, _JET[:, c]) for c in range(3)], 1).astype(np.uint8)
-
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 # Short headers: the two fitted columns are as wide as their titles, and on a 1024-px screen every
@@ -24,22 +19,6 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 COLUMNS = ("File", "Class", "Prob.")
 REASONS = {"empty": "empty file", "not-an-image": "not an image", "truncated": "truncated", "too-large": "too large",
            "unsupported": "unsupported", "unreadable": "unreadable"}   # ImageDecodeError.reason, in short words
-
-
-def to_rgb(image: np.ndarray) -> np.ndarray:
-    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image[..., :3]
-
-
-def overlay(base: np.ndarray, cam: np.ndarray, opacity: float) -> np.ndarray:
-    """Blend the jet-coloured saliency over the network input; opacity 0..1."""
-    rgb = to_rgb(base).astype(np.float32)
-    if cam.shape != rgb.shape[:2]:  # saliency at another size: nearest-neighbour it onto the input
-        rows = (np.arange(rgb.shape[0]) * cam.shape[0] // rgb.shape[0])
-        cols = (np.arange(rgb.shape[1]) * cam.shape[1] // rgb.shape[1])
-        cam = cam[rows][:, cols]
-    heat = JET_LUT[np.clip(np.nan_to_num(cam) * 255, 0, 255).astype(np.uint8)].astype(np.float32)
-    blended = (1 - opacity) * rgb + opacity * heat
-    return np.rint(blended).clip(0, 255).astype(np.uint8)
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -72,6 +51,13 @@ class ImageView(QWidget):
         self._image = None if image is None else to_qimage(image)
         self._text = text
         self.update()
+
+    def set_title(self, text: str) -> None:
+        self._title = text
+        self.update()
+
+    def title(self) -> str:
+        return self._title
 
     def set_caption(self, text: str) -> None:
         self._caption = text
