@@ -17,7 +17,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 from studio.core.data.fixes import DataFixes, fixes_for_run, freeze_fixes, run_fixes_path, write_fixes
 from studio.core.data.folder import PREFIX as FOLDER_PREFIX
 
-def fixes_store(state) -> "FixesStore":
+
+def fixes_store(state) -> FixesStore:
     """The state's store, made on first use (an attribute of the state: it lives and dies with it)."""
     store = getattr(state, "_data_fixes_store", None)
     if store is None:

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from studio.core.inspect.hardest import image_losses
@@ -17,11 +17,11 @@ from studio.gui.tabs.predict.tab import PredictTab
 class Host(QWidget):
     """The window's part the image actions use: tab(key) and show_tab(key)."""
 
-    def __init__(self, state):
+    def __init__(self, state, view=HardestView, key="hardest"):
         super().__init__()
         self.state = state
         self.tabs = QTabWidget()
-        self.pages = {"hardest": HardestView(state), "predict": PredictTab(state), "activations": ActivationsTab(state)}
+        self.pages = {key: view(state), "predict": PredictTab(state), "activations": ActivationsTab(state)}
         for key, page in self.pages.items():
             self.tabs.addTab(page, key)
         QVBoxLayout(self).addWidget(self.tabs)
