@@ -95,7 +95,8 @@ class HardestView(InspectTab):
         (None: this view evaluates it, in the background). The timeline calls it with an epoch's model."""
         same_classes = self.loaded is not None and list(self.loaded.classes) == list(loaded.classes)
         self.loaded, self.split, self.split_name, self.result = loaded, split, split_name, result
-        self.losses, self.cams = None, {}
+        self.losses, self.cams, self.shown = None, {}, []   # the old ranking's indices mean nothing in `split`
+        self.grid.clear("")
         self.keys = split_keys(self.state, split)
         if not same_classes:
             self._fill_filters()
@@ -174,6 +175,7 @@ class HardestView(InspectTab):
         self.start(f"Grad-CAM for {len(wanted)} images…", work, done)
 
     # -- showing ------------------------------------------------------------------------------
+    @guarded
     def _draw(self) -> None:
         classes, store = self._classes(), self.store
         cam_on = self.show_cam.isChecked()
