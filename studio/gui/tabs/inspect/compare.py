@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from studio.gui.tabs.inspect.common import InspectTab
@@ -26,7 +26,7 @@ from studio.gui.widgets.tile_grid import TileGrid
 BETTER, WORSE = "#1a7f37", "#c62828"
 BEST = -1   # the epoch entry for a run's best checkpoint
 LEGEND = ("B − A. Green: better (more images right on the diagonal, fewer mistakes off it); red: worse. "
-          "Click an image below to explain it.")
+          "Click an image on the right to explain it.")
 
 
 def _read_runs(progress, should_stop):
@@ -56,13 +56,15 @@ class RunEpochPicker(QWidget):
         super().__init__(parent)
         self.runs: list[tuple[Path, str, list[int]]] = []
         self.run, self.epoch = QComboBox(), QComboBox()
-        self.run.setMinimumContentsLength(18)
+        self.run.setMinimumContentsLength(14)
         self.run.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.run.currentIndexChanged.connect(self._run_changed)
         self.epoch.currentIndexChanged.connect(self.changed)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel(f"<b>{title}</b>"))
+        label = QLabel(f"<b>{title}</b>")
+        label.setMinimumWidth(16)
+        lay.addWidget(label)
         lay.addWidget(self.run, 1)
         lay.addWidget(QLabel("epoch"))
         lay.addWidget(self.epoch)
@@ -154,11 +156,12 @@ class CompareTab(InspectTab):
         split.addWidget(left)
         split.addWidget(self.pages)
         split.setSizes([460, 560])
-        pickers = QHBoxLayout()
-        pickers.addWidget(self.pick_a, 1)
-        pickers.addWidget(self.pick_b, 1)
-        pickers.addWidget(self.split_choice)
-        pickers.addWidget(self.compare_button)
+        pickers = QGridLayout()   # A over B: side by side they made the tab wider than a 1024-px screen
+        pickers.addWidget(self.pick_a, 0, 0)
+        pickers.addWidget(self.split_choice, 0, 1)
+        pickers.addWidget(self.pick_b, 1, 0)
+        pickers.addWidget(self.compare_button, 1, 1)
+        pickers.setColumnStretch(0, 1)
         lay = QVBoxLayout(self.content)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(pickers)

@@ -107,7 +107,7 @@ class FixesStore(QObject):
     def summary(self) -> str:
         if not len(self.fixes):
             return "No fixes yet: right-click an image to relabel or exclude it."
-        return f"Fixes: {self.fixes.summary()} (kept in {self.path})"
+        return f"Fixes: {self.fixes.summary()}, kept in the run folder ({self.path.name})."
 
     def retrain_config(self):
         """The run's settings plus a frozen copy of the fixes: what "Retrain with fixes" trains."""

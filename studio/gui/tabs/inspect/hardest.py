@@ -72,19 +72,23 @@ class HardestView(InspectTab):
         self.retrain_button = QPushButton("Retrain with fixes")
         self.retrain_button.setToolTip("A new run with this run's settings, the marked images relabelled or left out")
         self.retrain_button.clicked.connect(self._retrain)
-        filters = QHBoxLayout()
+        # Two short rows: this page shares the Evaluation tab's right half, which is narrow at 1024 px.
+        filters, options = QHBoxLayout(), QHBoxLayout()
         for text, widget in (("True:", self.true_filter), ("Predicted:", self.pred_filter)):
+            widget.setMinimumContentsLength(4)
+            widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             filters.addWidget(QLabel(text))
-            filters.addWidget(widget)
-        filters.addWidget(self.mistakes)
-        filters.addWidget(self.show_cam)
-        filters.addStretch(1)
+            filters.addWidget(widget, 1)
+        options.addWidget(self.mistakes)
+        options.addWidget(self.show_cam)
+        options.addStretch(1)
         fixes = QHBoxLayout()
         fixes.addWidget(self.fixes_label, 1)
         fixes.addWidget(self.retrain_button)
         lay = QVBoxLayout(self.content)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(filters)
+        lay.addLayout(options)
         lay.addWidget(self.title)
         lay.addWidget(self.grid, 1)
         lay.addLayout(fixes)
@@ -194,7 +198,8 @@ class HardestView(InspectTab):
             "No image matches these filters"
         epoch = getattr(self.loaded, "epoch", None)
         self.title.setText(f"<b>{what}</b> (of {n:,}{f', model after epoch {epoch}' if epoch else ''}). "
-                           "Caption: true → predicted, loss, confidence. Click to explain; right-click to fix.")
+                           "Captions: true → predicted, loss, confidence. Click one to explain it, "
+                           "right-click to fix it.")
 
     def _tooltip(self, h: HardExample, fix: str) -> str:
         classes = self._classes()
@@ -215,6 +220,7 @@ class HardestView(InspectTab):
     def _fixes_changed(self) -> None:
         why_not = self.store.why_not()
         self.fixes_label.setText(why_not or self.store.summary())
+        self.fixes_label.setToolTip(str(self.store.path or ""))
         self.retrain_button.setEnabled(not why_not and len(self.store.fixes) > 0)
         if self.result is not None and self.shown:
             self._draw()
