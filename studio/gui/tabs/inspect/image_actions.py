@@ -179,5 +179,7 @@ class ImageActions(QObject):
         if ref is None:
             return
         self.grid.select(i)
+        if self.last_menu is not None:
+            self.last_menu.deleteLater()   # one menu at a time, not one more child of the grid per right-click
         self.last_menu = image_menu(self.grid, ref, self.classes(), self.state)
         self.last_menu.popup(self.grid.canvas.mapToGlobal(pos))
