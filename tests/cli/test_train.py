@@ -74,7 +74,7 @@ def _other_value(f):
     if f.choices:
         value = next(c for c in f.choices if c != default)
     elif f.kind is str:
-        value = {"dataset": "cifar10", "model": "lecture-cnn", "device": "cpu"}[f.name]
+        value = {"dataset": "cifar10", "model": "lecture-cnn", "device": "cpu", "data_fixes": "fixes.json"}[f.name]
     elif f.kind is int:
         value = default + 1
     else:

@@ -111,6 +111,9 @@ FIELDS: tuple[Field, ...] = (
           "choose the best epoch and stop early; 0 = none, as in the lectures", "Validation share", "data",
           low=0, high=0.5, step=0.05, problem="validation fraction must be between 0 and 0.5"),
     Field("data_dir", str, "dataset and download cache", "", "data", flag=None, widget=""),
+    Field("data_fixes", str, "a data-fixes file (JSON, written by the window's hardest examples) whose relabels "
+          "and exclusions apply to a folder dataset; the image files are never changed", "", "data",
+          metavar="FILE", widget="", problem="data_fixes must be the path of a data-fixes file, or empty"),
     # ---- model
     Field("model", str, "the architecture; see `cnn-studio models`", "Model", "model", widget="model",
           problem="dataset and model must be names"),

@@ -86,6 +86,7 @@ class TrainConfig:
     snapshots: int = 200           # MB of per-epoch weights kept for the timeline (runs/snapshots.py); 0: none
     normalize: str = "auto"        # auto / dataset / half / seed001 / imagenet (studio.core.normalization)
     data_dir: str | None = None
+    data_fixes: str = ""           # a data-fixes file (core/data/fixes.py): a folder dataset's relabels/exclusions
 
     def __post_init__(self) -> None:
         if isinstance(self.augment, dict):

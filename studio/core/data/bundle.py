@@ -9,10 +9,14 @@ import torch
 
 @dataclass
 class Split:
-    """Images (uint8, N x C x H x W) and their class indices (int64, N)."""
+    """Images (uint8, N x C x H x W) and their class indices (int64, N).
+
+    `files`: for a folder dataset, the file each image was read from (None for the other datasets).
+    """
 
     images: torch.Tensor
     labels: torch.Tensor
+    files: list[str] | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4:
@@ -21,6 +25,8 @@ class Split:
         if self.labels.dtype != torch.int64 or self.labels.shape != (self.images.shape[0],):
             raise ValueError(f"Split.labels must be int64 of length {self.images.shape[0]}, got "
                              f"{self.labels.dtype} {tuple(self.labels.shape)}")
+        if self.files is not None and len(self.files) != self.images.shape[0]:
+            raise ValueError(f"Split.files must name {self.images.shape[0]} files, got {len(self.files)}")
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -36,6 +42,7 @@ class DatasetBundle:
     mean/std are per channel in 0..1 pixel units, computed from the train split.
     `skipped` lists (file, reason) for folder datasets' files that could not be decoded.
     `val` is the validation split carved out of the training split for a run (split.carve_validation).
+    `fixes` says what a data-fixes file changed ("2 excluded, 1 relabelled"), empty without one.
     """
 
     name: str
@@ -47,6 +54,7 @@ class DatasetBundle:
     source: str = ""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     val: Split | None = None
+    fixes: str = ""
 
     @property
     def input_shape(self) -> tuple[int, int, int]:

@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 
 from studio.core.data.bundle import DatasetBundle, Split
+from studio.core.data.fixes import apply_fixes, read_fixes
 from studio.core.data.split import stratified_split
 from studio.core.data.stats import channel_stats
 from studio.core.errors import DatasetError, ImageDecodeError
@@ -36,17 +37,23 @@ Progress = Callable[[int, int], None] | None
 Labelled = list[tuple[Path, int]]
 
 
-def load_folder(path: str | os.PathLike, *, image_size: int = 64, progress: Progress = None) -> DatasetBundle:
+def load_folder(path: str | os.PathLike, *, image_size: int = 64, progress: Progress = None,
+                fixes: str | os.PathLike | None = None) -> DatasetBundle:
+    """`fixes`: a data-fixes file (core/data/fixes.py) whose exclusions and relabels are applied after the
+    train/test split is drawn on the folder's own labels, so the test images stay the same ones."""
     root = Path(path).expanduser()
     if not root.is_dir():
         raise DatasetError(f"The dataset folder {root} does not exist or is not a folder.")
     if image_size < 8:
         raise DatasetError(f"Image size {image_size} is too small (at least 8 pixels).")
+    marks = read_fixes(fixes) if fixes else None
     train_dir, test_dir = _split_dirs(root)
     classes = _class_names(train_dir)
     train_files = _files_by_class(train_dir, classes)
     test_files = _files_by_class(test_dir, classes, strict=True) if test_dir else []
-    images, labels, kept, skipped = _decode_all(train_files + test_files, image_size, progress)
+    listed = train_files + test_files
+    images, labels, kept, skipped = _decode_all(listed, image_size, progress)
+    decoded = [str(file) for (file, _), ok in zip(listed, kept) if ok]
     labels = np.asarray(labels, dtype=np.int64)
     n_train = sum(kept[:len(train_files)])
     _check_classes(classes, labels[:n_train], train_dir, skipped)
@@ -54,15 +61,30 @@ def load_folder(path: str | os.PathLike, *, image_size: int = 64, progress: Prog
         train_idx, test_idx = stratified_split(labels, test_fraction=TEST_FRACTION, seed=SPLIT_SEED)
     else:
         train_idx, test_idx = np.arange(n_train), np.arange(n_train, len(labels))
+    if marks is not None:
+        train_idx, test_idx, labels = _with_fixes(train_idx, test_idx, labels, decoded, root, classes, marks)
+        _check_classes(classes, labels[train_idx], train_dir, skipped)
     if len(test_idx) == 0:
         where = test_dir or root
         raise DatasetError(f"{where} has no usable test images (put at least 2 images in each class folder).")
     stacked = _stack(images)
-    train = Split(stacked[train_idx], torch.from_numpy(labels[train_idx]))
-    test = Split(stacked[test_idx], torch.from_numpy(labels[test_idx]))
+    train, test = (Split(stacked[idx], torch.from_numpy(labels[idx]), [decoded[i] for i in idx])
+                   for idx in (train_idx, test_idx))
     mean, std = channel_stats(train.images)
+    applied = marks.summary() if marks is not None else ""
     return DatasetBundle(name=PREFIX + str(root), classes=classes, train=train, test=test, mean=mean, std=std,
-                         source=f"Images from {root}", skipped=skipped)
+                         source=f"Images from {root}" + (f" (data fixes: {applied})" if applied else ""),
+                         skipped=skipped, fixes=applied)
+
+
+def _with_fixes(train_idx, test_idx, labels, decoded, root, classes, marks):
+    """The split's indices without the excluded images, and the labels with the relabels applied."""
+    kept, new_labels = apply_fixes([(Path(f), int(label)) for f, label in zip(decoded, labels)], root, classes, marks)
+    labels = labels.copy()
+    labels[kept] = new_labels
+    keep = np.zeros(len(labels), dtype=bool)
+    keep[kept] = True
+    return train_idx[keep[train_idx]], test_idx[keep[test_idx]], labels
 
 
 # ----------------------------------------------------------------------------- scanning

@@ -45,23 +45,27 @@ def list_datasets() -> list[DatasetInfo]:
 
 
 def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, download: bool = True,
-                 image_size: int = 64, progress: Callable[[int, int], None] | None = None) -> DatasetBundle:
+                 image_size: int = 64, progress: Callable[[int, int], None] | None = None,
+                 fixes: str | os.PathLike | None = None) -> DatasetBundle:
     """Load a dataset by name into preloaded uint8 tensors (see DatasetBundle).
 
     "mnist-sample" and "cifar10-sample" are bundled; "mnist", "fashion-mnist", "cifar10", "cifar100" are cached under
     paths.data_dir(data_dir)/<name> and downloaded when missing and `download` is on
     (DownloadError names the folder to put the files in otherwise); "folder:/some/path" reads
     one subfolder per class, resized to image_size. progress(done, total) reports stages or
-    files. Every call returns new tensors, which the caller may modify.
+    files. Every call returns new tensors, which the caller may modify. `fixes` names a data-fixes
+    file (core/data/fixes.py) for a folder dataset; the other datasets have no files to fix.
     """
     name = (name or "").strip()
+    if fixes and not name.startswith(FOLDER_PREFIX):
+        raise DatasetError(f"Data fixes apply to folder datasets (folder:PATH) only, not to {name}.")
     if name in BUNDLED:
         return BUNDLED[name]()
     if name.startswith(FOLDER_PREFIX):
         folder = name[len(FOLDER_PREFIX):].strip()
         if not folder:
             raise DatasetError('A folder dataset needs a path: "folder:/path/to/images".')
-        return load_folder(folder, image_size=image_size, progress=progress)
+        return load_folder(folder, image_size=image_size, progress=progress, fixes=fixes)
     spec = REMOTE.get(name.lower())
     if spec is None:
         known = ", ".join(info.name for info in _INFO)

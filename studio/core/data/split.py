@@ -52,7 +52,9 @@ def carve_validation(bundle, fraction: float, seed: int):
     train_idx, val_idx = stratified_split(bundle.train.labels.numpy(), test_fraction=fraction, seed=seed)
     if len(val_idx) == 0:
         return bundle
-    train, val = (Split(bundle.train.images[torch.from_numpy(idx)], bundle.train.labels[torch.from_numpy(idx)])
+    files = bundle.train.files
+    train, val = (Split(bundle.train.images[torch.from_numpy(idx)], bundle.train.labels[torch.from_numpy(idx)],
+                        None if files is None else [files[i] for i in idx])
                   for idx in (train_idx, val_idx))
     return replace(bundle, train=train, val=val)
 

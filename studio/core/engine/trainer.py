@@ -113,7 +113,7 @@ class Trainer:
         np.random.seed(cfg.seed % 2**32)
         from studio.core.data.split import carve_validation
 
-        self.bundle = load_dataset(cfg.dataset, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress)
+        self.bundle = load_dataset(cfg.dataset, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress, fixes=cfg.data_fixes)
         self.bundle = carve_validation(self.bundle, cfg.val_fraction, cfg.seed)
         self.selection = BestEpoch("val" if self.bundle.val is not None else "test", cfg.early_stop_patience)
         self.mean, self.std = normalization.resolve(cfg.normalize, self.bundle.mean, self.bundle.std,

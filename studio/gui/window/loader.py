@@ -61,7 +61,8 @@ class WorkspaceLoader(QObject):
         self.statusMessage.emit(f"Loading {name}…")
 
         def work(progress, should_stop):
-            return load_dataset(name, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress)
+            return load_dataset(name, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress,
+                                fixes=cfg.data_fixes if name.startswith("folder:") else None)
 
         def progressed(done: int, total: int) -> None:
             if total:

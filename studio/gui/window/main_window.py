@@ -49,6 +49,7 @@ TAB_SPECS = (
     ("evaluation", "Evaluation", "studio.gui.tabs.inspect.evaluation", "EvaluationTab", True),
     ("predict", "Predict", "studio.gui.tabs.predict.tab", "PredictTab", True),
     ("lab", "Lab", "studio.gui.tabs.lab.tab", "LabTab", False),
+    ("compare", "Compare", "studio.gui.tabs.inspect.compare", "CompareTab", True),
 )
 
 

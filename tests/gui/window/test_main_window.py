@@ -68,7 +68,7 @@ def test_the_window_shows_a_loading_state_before_torch(qtbot):
     qtbot.waitUntil(lambda: window.loaded, timeout=120_000)
     assert window.stack.currentWidget() is window.tabs
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert titles == ["Data", "Training", "Model", "Kernels", "Activations", "Evaluation", "Predict", "Lab"]
+    assert titles == ["Data", "Training", "Model", "Kernels", "Activations", "Evaluation", "Predict", "Lab", "Compare"]
     close_window(qtbot, window)
 
 

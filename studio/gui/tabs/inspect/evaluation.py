@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from studio.core.inspect import metrics
 from studio.gui.tabs.inspect.common import EpochSlider, InspectTab, guarded, inspect_lock
 from studio.gui.tabs.inspect.demo import DemoFallback, model_caption
+from studio.gui.tabs.inspect.hardest import HardestView
+from studio.gui.tabs.inspect.image_actions import ImageActions, evaluation_image
 from studio.gui.widgets.heatmap import HeatmapView
 from studio.gui.widgets.tile_grid import TileGrid
 
@@ -143,6 +145,10 @@ class EvaluationTab(DemoFallback, InspectTab):
         self.pages.addTab(cell_page, "Images of a cell")
         self.pages.addTab(self.prf, "Per-class precision / recall / F1")
         self.pages.addTab(grid_page, "Prediction grid")
+        self.hardest = HardestView(self.state)
+        self.pages.addTab(self.hardest, "Hardest examples")
+        for grid, shown in ((self.cell_grid, "cell_images"), (self.pred_grid, "grid_images")):
+            ImageActions(grid, lambda i, s=shown: evaluation_image(self, getattr(self, s), i), self._classes, self.state)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -265,6 +271,7 @@ class EvaluationTab(DemoFallback, InspectTab):
             self.shown_epoch = None
             self.epochs.select(getattr(loaded, "epoch", -1))
             self._display()
+            self.hardest.set_evaluation(loaded, split, name, result)
 
         self.start(f"Evaluating on {len(split):,} {name} images…", work, done)
 

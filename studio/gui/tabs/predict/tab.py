@@ -216,6 +216,10 @@ class PredictTab(QWidget):
         self._expanding.append(task)
         self._update_status()
 
+    def show_image(self, item: InputItem) -> None:
+        """One image handed over by another view (an Evaluation image): predicted, explained, selected."""
+        self._add_items([item])
+
     def _expanded(self, outcome) -> None:
         self._expanding = [t for t in self._expanding if t.running]
         items, note = outcome
