@@ -24,7 +24,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not dataset or not isinstance(dataset, str):
         raise StudioError(f"{Path(args.checkpoint).name} is a plain state dict: name the test data with --dataset.")
     size = config.get("image_size")
-    bundle = load_dataset(dataset, data_dir=args.data_dir, **({"image_size": size} if isinstance(size, int) else {}))
+    fixes = config.get("data_fixes") if dataset == config.get("dataset") else None   # the run's own test images
+    bundle = load_dataset(dataset, data_dir=args.data_dir, fixes=fixes if isinstance(fixes, str) and fixes else None,
+                          **({"image_size": size} if isinstance(size, int) else {}))
     if len(bundle.classes) != len(loaded.classes):
         raise StudioError(f"The model has {len(loaded.classes)} classes but {dataset} has {len(bundle.classes)}.")
     device = resolve_device(args.device)

@@ -31,7 +31,7 @@ CAM_OPACITY = 0.45
 
 def tile_picture(chw: np.ndarray, cam: np.ndarray | None) -> np.ndarray:
     """The image as the split holds it, with the Grad-CAM heat laid over when there is one."""
-    from studio.gui.tabs.predict.views import overlay, to_rgb
+    from studio.core.inspect.cams import overlay, to_rgb
 
     image = chw[0] if chw.shape[0] == 1 else np.ascontiguousarray(chw.transpose(1, 2, 0))
     return to_rgb(image) if cam is None else overlay(image, cam, CAM_OPACITY)
