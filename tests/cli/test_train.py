@@ -31,6 +31,7 @@ def trained_config(monkeypatch):
         return 0
 
     monkeypatch.setattr(train, "_run_trainer", fake_run)
+    monkeypatch.setattr(train, "run_distributed", lambda config, args, resume=False: seen.append(config) or 0)
 
     def run(*argv):
         assert main(["train", *argv]) == 0
