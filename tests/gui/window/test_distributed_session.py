@@ -44,7 +44,8 @@ def test_the_window_trains_on_two_processes_and_stops_them(qtbot, window):
     assert session.is_running() and follower.is_following()
     run_dir = session.distributed.run_dir
     tab = window.training_tab
-    qtbot.waitUntil(lambda: tab.live is not None and len(tab.live.batches) > 0, timeout=240_000)
+    qtbot.waitUntil(lambda: tab.live is not None and len(tab.live.epochs) > 0, timeout=240_000)
+    assert len(tab.live.batches) > 0
     assert window.actions_by_key["stop"].isEnabled()
     window.stop_training()
     qtbot.waitUntil(lambda: not session.is_running(), timeout=90_000)
@@ -54,3 +55,7 @@ def test_the_window_trains_on_two_processes_and_stops_them(qtbot, window):
     assert tab.live.fit_end["status"] == "stopped"
     assert window.actions_by_key["train"].isEnabled()   # the window is free for the next run
     assert not (run_dir / "control.json").exists()
+    assert window.open_run(run_dir)   # a finished distributed run opens like any other
+    qtbot.waitUntil(lambda: window.state.run_dir == run_dir and not window.runs.follower.is_following()
+                    and window.state.model is not None, timeout=60_000)
+    assert list(tab.live.epochs.column("epoch"))[:1] == [1.0]
