@@ -24,7 +24,11 @@ import torch.distributed as dist
 from studio.core.engine.devices import resolve_device
 from studio.core.errors import StudioError
 
-COLLECTIVE_TIMEOUT = timedelta(seconds=30)   # a collective waiting longer than this means a rank is gone
+COLLECTIVE_TIMEOUT = timedelta(seconds=30)   # a training step's collective waiting longer: a rank is gone
+# Waits that are long by nature (rank 0 downloads the data, or writes a checkpoint while the others wait
+# at a barrier) go through the default group with this timeout; a rank that dies is noticed at once
+# either way (its connections close), the timeouts catch ranks that hang.
+SLOW_TIMEOUT = timedelta(minutes=30)
 SYNC_BN_NEEDS_CUDA = ("--sync-bn needs CUDA GPUs (torch's SyncBatchNorm does not run on the CPU); leave it off: "
                       "each process then normalises with its own share of the batch.")
 
@@ -37,6 +41,7 @@ class DistContext:
     local_world_size: int
     device: torch.device
     backend: str
+    group: Any = None   # the training steps' group, with COLLECTIVE_TIMEOUT (None: the default group)
 
     @property
     def is_main(self) -> bool:
@@ -48,11 +53,18 @@ class DistContext:
             return requested
         return max(1, (os.cpu_count() or 1) // max(1, self.local_world_size))
 
-    def all_sum(self, values: torch.Tensor) -> torch.Tensor:
+    def all_sum(self, values: torch.Tensor, slow: bool = False) -> torch.Tensor:
         """The element-wise sum over ranks (float64 keeps loss x count sums exact enough)."""
         values = values.to(self.device, torch.float64)
-        dist.all_reduce(values, op=dist.ReduceOp.SUM)
+        dist.all_reduce(values, op=dist.ReduceOp.SUM, group=None if slow else self.group)
         return values
+
+    def barrier(self) -> None:
+        """Wait for every rank, as long as SLOW_TIMEOUT (rank 0 alone writes the run folder meanwhile)."""
+        if self.backend == "nccl":
+            dist.barrier(device_ids=[self.device.index])
+        else:
+            dist.barrier()
 
     def broadcast(self, obj: Any) -> Any:
         """Rank 0's `obj` on every rank (pickled: only between the run's own processes)."""
@@ -64,7 +76,7 @@ class DistContext:
         from torch.nn.parallel import DistributedDataParallel
 
         ids = [self.device.index] if self.device.type == "cuda" else None
-        return DistributedDataParallel(model, device_ids=ids)
+        return DistributedDataParallel(model, device_ids=ids, process_group=self.group)
 
 
 def in_distributed_env() -> bool:
@@ -111,8 +123,9 @@ def init_distributed(device_name: str, *, sync_bn: bool = False,
                           "them, e.g. the first node's name and a free port).")
     backend = "nccl" if device.type == "cuda" else "gloo"
     if not dist.is_initialized():
-        dist.init_process_group(backend, rank=rank, world_size=world, timeout=timeout)
-    return DistContext(rank, world, local_rank, local_world, device, backend)
+        dist.init_process_group(backend, rank=rank, world_size=world, timeout=SLOW_TIMEOUT)
+    group = dist.new_group(backend=backend, timeout=timeout)
+    return DistContext(rank, world, local_rank, local_world, device, backend, group)
 
 
 def lost_rank_message(exc: BaseException) -> str | None:

@@ -68,7 +68,7 @@ def evaluate_sharded(ctx, model: torch.nn.Module, split: Split, num_classes: int
 
     own = evaluate(model, shard_split(split, ctx.rank, ctx.world_size), num_classes=num_classes, **kwargs)
     seen_here = len(own.y_pred)
-    totals = ctx.all_sum(torch.cat([torch.tensor([own.loss * seen_here, float(seen_here)], dtype=torch.float64),
+    totals = ctx.all_sum(slow=True, values=torch.cat([torch.tensor([own.loss * seen_here, float(seen_here)], dtype=torch.float64),
                                     torch.from_numpy(own.confusion.astype(np.float64)).flatten()])).cpu()
     seen = int(totals[1].item())
     confusion = totals[2:].round().to(torch.int64).numpy().reshape(num_classes, num_classes)

@@ -119,7 +119,11 @@ class Trainer:
         np.random.seed(cfg.seed % 2**32)
         from studio.core.data.split import carve_validation
 
+        if self.dist and not self.dist.is_main:
+            self.dist.barrier()   # rank 0 downloads the data first: two downloads into one folder clash
         self.bundle = load_dataset(cfg.dataset, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress)
+        if self.dist and self.dist.is_main:
+            self.dist.barrier()
         self.bundle = carve_validation(self.bundle, cfg.val_fraction, cfg.seed)
         self.selection = BestEpoch("val" if self.bundle.val is not None else "test", cfg.early_stop_patience)
         self.mean, self.std = normalization.resolve(cfg.normalize, self.bundle.mean, self.bundle.std,
@@ -244,6 +248,8 @@ class Trainer:
             if self.start_epoch == 0 and self.run_dir and self.record:   # epoch 0: the random initial kernels
                 runs.save_epoch_snapshot(self.run_dir, 0, None, self._conv_kernels())
             self._emit(self._fit_start())
+            if self.dist:
+                self.dist.barrier()   # the others wait here while rank 0 opens the run folder
             self._loss_watch = LossWatch(self.config.lr)
             for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
                 self._run_epoch(epoch)
@@ -304,6 +310,8 @@ class Trainer:
                          best_epoch=self.selection.epoch, selected_on=self.selection.split)
         self._write_epoch_end(event, is_best)
         self._notify(event)
+        if self.dist:
+            self.dist.barrier()   # the others wait here, not in a step's short-timeout collective
         return event
 
     def _train_epoch(self, epoch: int) -> tuple[float, float, float]:
@@ -315,7 +323,8 @@ class Trainer:
         t0, paused0 = time.perf_counter(), self._paused_seconds
         for i, (x, y) in enumerate(loader, 1):
             self._check_flags()
-            loss, correct, n = self._step(x, y, epoch, i)
+            loss, correct = self._step(x, y, epoch, i)
+            n = self.last_batch_size if self.dist else y.shape[0]
             exploded = self._loss_watch.observe(loss, epoch, i)
             if exploded:
                 raise _Halt("failed", exploded)
@@ -328,13 +337,15 @@ class Trainer:
                                 accuracy=correct / n, lr=self._lr(), images_per_sec=speed))
         return total_loss / max(seen, 1), total_correct / max(seen, 1), speed if seen else 0.0
 
-    def _step(self, x: torch.Tensor, y: torch.Tensor, epoch: int, batch: int) -> tuple[float, int, int]:
-        """One optimiser step; the (global) batch's mean loss, correct count and size."""
+    def _step(self, x: torch.Tensor, y: torch.Tensor, epoch: int, batch: int) -> tuple[float, int]:
+        """One optimiser step: the batch's mean loss and correct count (of the global batch in a distributed
+        run, whose size is then last_batch_size)."""
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
             logits = self.train_model(x)
             loss = self.criterion(logits, y)
         correct = (logits.argmax(dim=1) == y).sum()
         loss_value, correct_value, n = self._batch_totals(loss, correct, y.shape[0])
+        self.last_batch_size = n
         if not math.isfinite(loss_value):
             raise _Halt("failed", f"The loss became {loss_value} at epoch {epoch}, batch {batch}: training "
                                   "diverged. Lower the learning rate (or turn on a schedule) and train again.")
@@ -346,7 +357,7 @@ class Trainer:
         self.scaler.update()
         if self.config.schedule == "onecycle":
             self.scheduler.step()
-        return loss_value, correct_value, n
+        return loss_value, correct_value
 
     def _batch_totals(self, loss: torch.Tensor, correct: torch.Tensor, n: int) -> tuple[float, int, int]:
         """Mean loss, correct and count of the batch; over every rank's share in a distributed run."""

@@ -183,3 +183,46 @@ def test_stop_through_the_control_file_then_resume_on_two_processes(tmp_path):
     last_fit = max(i for i, r in enumerate(records) if r["event"] == "fit_start")
     steps = [r["step"] for r in records[last_fit:] if r["event"] == "batch"]
     assert steps == list(range(64 * done + 1, 64 * 3 + 1))   # the resumed ranks continue the step count
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_rank_pauses_and_stops_through_the_control_file(tmp_path, monkeypatch):
+    from studio.core.engine import BatchEnd, distributed
+
+    for name, value in dict(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()), RANK="0", WORLD_SIZE="1",
+                            LOCAL_RANK="0", LOCAL_WORLD_SIZE="1").items():
+        monkeypatch.setenv(name, value)
+    ctx = distributed.init_distributed("cpu")   # one rank, in this process: the whole distributed path
+    try:
+        steps = []
+
+        def on_event(event):
+            if isinstance(event, BatchEnd):
+                steps.append(event.step)
+                if event.step == 2:
+                    send_command(trainer.run_dir, "pause")
+
+        blocked = []
+
+        def on_blocked(now_blocked):
+            blocked.append(now_blocked)
+            send_command(trainer.run_dir, "run" if now_blocked else "stop")   # go on, then stop
+
+        trainer = Trainer(TrainConfig(**dict(LENET, epochs=3)), runs_dir=tmp_path, dist=ctx, callbacks=[on_event])
+        trainer.on_blocked = on_blocked
+        end = trainer.fit()
+    finally:
+        distributed.shutdown()
+    assert blocked == [True, False]
+    assert end.status == "stopped" and end.reason == "stopped by the user" and end.epochs_done < 3
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) < 3 * 64
+    assert runs.read_status(trainer.run_dir)["status"] == "stopped"
+    assert not (trainer.run_dir / CONTROL_NAME).exists()
