@@ -27,7 +27,8 @@ def add_train_parser(sub, common) -> None:
                        epilog="examples:\n"
                               "  cnn-studio train --dataset mnist-sample --model lenet5 --epochs 5\n"
                               "  cnn-studio train --preset seed000-alexnet --dataset cifar10-sample --epochs 5\n"
-                              "  cnn-studio train --config RUN_FOLDER --lr 0.01   # repeat a run, one change")
+                              "  cnn-studio train --config RUN_FOLDER --lr 0.01   # repeat a run, one change\n"
+                              "  cnn-studio train --dataset mnist-sample --nproc-per-node 2   # 2 processes (torchrun, DDP)")
     common(p)
     start = p.add_mutually_exclusive_group()
     start.add_argument("--preset", help="start from a lecture's recipe (see `cnn-studio presets`); the options "
@@ -65,6 +66,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     config.validate()
     if _distributed(config, args):
         return run_distributed(config, args)
+    if getattr(args, "run_dir", None):
+        raise StudioError("--run-dir is for distributed runs (--nproc-per-node above 1); a run in this process "
+                          "makes its own folder in --runs-dir.")
     return _run_trainer(lambda callbacks: Trainer(config, callbacks=callbacks, runs_dir=args.runs_dir), args)
 
 

@@ -27,8 +27,8 @@ def add_launch_options(p: argparse.ArgumentParser, run_dir: bool = True) -> None
     g.add_argument("--master-addr", help="the first machine's address (default: this machine)")
     g.add_argument("--master-port", type=int, help="a free port on the first machine (default: 29500)")
     if run_dir:
-        g.add_argument("--run-dir", help="record into this new run folder, already made with its config.json "
-                       "(what the window does; default: a new folder in the runs folder)")
+        g.add_argument("--run-dir", help="record the distributed run into this new run folder, already made "
+                       "with its config.json (what the window does; default: a new folder in the runs folder)")
 
 
 def _distributed(config, args) -> bool:

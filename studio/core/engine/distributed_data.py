@@ -68,8 +68,9 @@ def evaluate_sharded(ctx, model: torch.nn.Module, split: Split, num_classes: int
 
     own = evaluate(model, shard_split(split, ctx.rank, ctx.world_size), num_classes=num_classes, **kwargs)
     seen_here = len(own.y_pred)
-    totals = ctx.all_sum(slow=True, values=torch.cat([torch.tensor([own.loss * seen_here, float(seen_here)], dtype=torch.float64),
-                                    torch.from_numpy(own.confusion.astype(np.float64)).flatten()])).cpu()
+    sums = torch.tensor([own.loss * seen_here, float(seen_here)], dtype=torch.float64)
+    confusion = torch.from_numpy(own.confusion.astype(np.float64)).flatten()
+    totals = ctx.all_sum(torch.cat([sums, confusion]), slow=True).cpu()
     seen = int(totals[1].item())
     confusion = totals[2:].round().to(torch.int64).numpy().reshape(num_classes, num_classes)
     own.loss = float(totals[0].item()) / max(seen, 1)

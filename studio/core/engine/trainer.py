@@ -391,8 +391,8 @@ class Trainer:
         how = dict(batch_size=self.test_loader.batch_size, device=self.device, channels_last=self.channels_last,
                    num_classes=len(self.bundle.classes))
         if self.dist:
-            return evaluate_sharded(self.dist, self.forward_model, split or self.bundle.test, input_shape=self.input_shape,
-                                    mean=self.mean, std=self.std, **how)
+            return evaluate_sharded(self.dist, self.forward_model, split or self.bundle.test,
+                                    input_shape=self.input_shape, mean=self.mean, std=self.std, **how)
         return evaluate(self.forward_model, split or self.bundle.test, self.input_shape, self.mean, self.std, **how)
 
     # ------------------------------------------------------------ recording

@@ -98,11 +98,26 @@ class DistributedRun(QObject):
             self.command("stop")
         self._timer.stop()
 
+    def _keep_following(self) -> None:
+        """The follower gives up on a folder silent for a minute: a slow start (torchrun, the imports, a
+        download) can be that long. While the processes live and the run says running, follow it again."""
+        from studio.core.runs.jsonio import read_json
+
+        follower = self.window.runs.follower
+        if follower.is_following() or self.run_dir is None:
+            return
+        status = read_json(self.run_dir / "status.json", {})
+        if isinstance(status, dict) and status.get("status") == "running":
+            follower.follow(self.run_dir)
+
     @Slot()
     def _check(self) -> None:
         from studio.core.runs.jsonio import read_json
 
-        if self._proc is None or self._proc.poll() is None:
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._keep_following()
             return
         self._timer.stop()
         self._proc = None
