@@ -14,6 +14,7 @@ unless sync_bn converts the model to SyncBatchNorm (CUDA only).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -135,7 +136,8 @@ def lost_rank_message(exc: BaseException) -> str | None:
     words = ("gloo", "nccl", "connection closed", "connection reset", "timed out", "timeout", "broken pipe")
     if not (isinstance(exc, kinds) or any(w in text.lower() for w in words)):
         return None
-    first = text.splitlines()[0][:200] if text else type(exc).__name__
+    first = text.splitlines()[0] if text else type(exc).__name__
+    first = re.sub(r"^\[[^\]]*\]\s*", "", first).split(". ")[0][:200]   # gloo's "[file.cc:561] " goes
     return ("Another process of the distributed run died or stopped answering, so the run cannot go on "
             f"({first}). Resume it from its last checkpoint.")
 

@@ -76,6 +76,17 @@ def test_a_run_left_running_by_a_dead_launch_is_settled_as_failed(tmp_path):
     assert not (run_dir / CONTROL_NAME).exists()
 
 
+def test_a_failed_collective_is_said_in_words():
+    from studio.core.engine.distributed import lost_rank_message
+
+    gloo = RuntimeError("[/src/gloo/transport/tcp/pair.cc:561] Connection closed by peer [127.0.0.1]:11982. "
+                        "This is typically caused by a remote worker crashing.")
+    assert lost_rank_message(gloo) == ("Another process of the distributed run died or stopped answering, so the run "
+                                       "cannot go on (Connection closed by peer [127.0.0.1]:11982). Resume it from "
+                                       "its last checkpoint.")
+    assert lost_rank_message(ValueError("a bug")) is None
+
+
 def _cli(*args, timeout=300):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True, text=True, env=env,
