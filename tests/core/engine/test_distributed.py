@@ -5,6 +5,7 @@ The slow tests start real runs of 2 CPU processes (gloo) through torchrun.
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -174,18 +175,27 @@ def test_a_killed_rank_ends_the_run_as_failed(tmp_path):
 
 
 @pytest.mark.slow
-def test_stop_through_the_control_file_then_resume_on_two_processes(tmp_path):
-    run_dir = launch.new_run(TrainConfig(**dict(LENET, epochs=3), processes=2), tmp_path)
-    proc = launch.start(launch.LaunchPlan(2), launch.worker_args(run_dir), run_dir, stdout=subprocess.DEVNULL)
+def test_ctrl_c_stops_every_rank_then_resume_continues_on_two_processes(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "studio", "train", "--dataset", "mnist-sample", "--model", "lenet5",
+                             "--batch-size", "64", "--seed", "0", "--device", "cpu", "--epochs", "3",
+                             "--nproc-per-node", "2", "--runs-dir", str(tmp_path)],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert _wait_for(lambda: any(r["event"] == "epoch" for r in runs.read_metrics(run_dir)), 240)
-        launch.stop(proc, run_dir)   # after the current batch, on every rank
+        def first_epoch_done():
+            return any(r["event"] == "epoch" for path in tmp_path.glob("*/metrics.jsonl")
+                       for r in runs.read_metrics(path.parent))
+
+        assert _wait_for(first_epoch_done, 240)
+        proc.send_signal(signal.SIGINT)   # the launcher asks rank 0, which tells the others, between batches
         code = proc.wait(timeout=60)
     finally:
-        launch.stop(proc, None, now=True)
-    status = launch.settle(run_dir, code)
+        if proc.poll() is None:
+            proc.kill()
+    (run_dir,) = tmp_path.iterdir()
+    status = runs.read_status(run_dir)
     done = status["epochs_done"]
-    assert code == 0 and status["status"] == "stopped" and 1 <= done < 3
+    assert code == 130 and status["status"] == "stopped" and 1 <= done < 3
     resumed = _cli("resume", str(run_dir), "--json")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert json.loads(resumed.stdout)["status"] == "done"
