@@ -7,12 +7,13 @@ value. Ctrl+C stops between batches, saves the run as stopped and exits 130.
 from __future__ import annotations
 
 import argparse
-import json
+
 import signal
 import sys
 from pathlib import Path
 
 from studio.cli.common import HelpFormatter, _emit_json
+from studio.cli.train_launch import _distributed, _saved_config, add_launch_options, run_distributed
 from studio.cli.train_options import add_train_options, apply_typed, typed_settings
 from studio.core.errors import StudioError
 
@@ -26,7 +27,8 @@ def add_train_parser(sub, common) -> None:
                        epilog="examples:\n"
                               "  cnn-studio train --dataset mnist-sample --model lenet5 --epochs 5\n"
                               "  cnn-studio train --preset seed000-alexnet --dataset cifar10-sample --epochs 5\n"
-                              "  cnn-studio train --config RUN_FOLDER --lr 0.01   # repeat a run, one change")
+                              "  cnn-studio train --config RUN_FOLDER --lr 0.01   # repeat a run, one change\n"
+                              "  cnn-studio train --dataset mnist-sample --nproc-per-node 2   # 2 processes (torchrun, DDP)")
     common(p)
     start = p.add_mutually_exclusive_group()
     start.add_argument("--preset", help="start from a lecture's recipe (see `cnn-studio presets`); the options "
@@ -34,6 +36,7 @@ def add_train_parser(sub, common) -> None:
     start.add_argument("--config", metavar="RUN/config.json", help="start from an earlier run's settings (its "
                        "config.json or its folder); the options you type override them (default: none)")
     add_train_options(p)
+    add_launch_options(p)
     p.set_defaults(func=cmd_train)
 
 
@@ -43,6 +46,7 @@ def add_resume_parser(sub, common) -> None:
     common(p)
     p.add_argument("run", help="the run folder")
     p.add_argument("--epochs", type=int, help="train up to this many epochs in all (default: the run's)")
+    add_launch_options(p, run_dir=False)
     p.set_defaults(func=cmd_resume)
 
 
@@ -60,6 +64,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.data_dir:
         config.data_dir = args.data_dir
     config.validate()
+    if _distributed(config, args):
+        return run_distributed(config, args)
+    if getattr(args, "run_dir", None):
+        raise StudioError("--run-dir is for distributed runs (--nproc-per-node above 1); a run in this process "
+                          "makes its own folder in --runs-dir.")
     return _run_trainer(lambda callbacks: Trainer(config, callbacks=callbacks, runs_dir=args.runs_dir), args)
 
 
@@ -76,22 +85,9 @@ def _starting_config(args: argparse.Namespace):
 
 def read_config(path: Path):
     """A run's settings from its config.json (or its folder), with a clear message when unreadable."""
-    from studio.core.config.train_config import TrainConfig
+    from studio.core.engine.resume import read_config_file
 
-    if path.is_dir():
-        path = path / "config.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StudioError(f"{path} does not exist (give a run's config.json or its folder).") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise StudioError(f"{path} is not a readable config.json ({exc}).") from None
-    if not isinstance(data, dict):
-        raise StudioError(f"{path} is not a run's config.json (it holds no settings).")
-    try:
-        return TrainConfig.from_dict(data)
-    except (TypeError, ValueError) as exc:
-        raise StudioError(f"{path} holds settings that cannot be read ({exc}).") from None
+    return read_config_file(path)
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
@@ -113,6 +109,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if args.epochs is not None and args.epochs < 1:
         raise StudioError(f"--epochs must be at least 1 (the run's total, including the epochs done), got {args.epochs}.")
     override = TrainConfig(epochs=args.epochs) if args.epochs else None
+    saved = _saved_config(Path(args.run))
+    if saved is not None and _distributed(saved, args):
+        return run_distributed(saved, args, resume=True)
     return _run_trainer(lambda callbacks: Trainer(override, callbacks=callbacks, run_dir=args.run, resume=True), args)
 
 

@@ -31,6 +31,7 @@ def trained_config(monkeypatch):
         return 0
 
     monkeypatch.setattr(train, "_run_trainer", fake_run)
+    monkeypatch.setattr(train, "run_distributed", lambda config, args, resume=False: seen.append(config) or 0)
 
     def run(*argv):
         assert main(["train", *argv]) == 0
@@ -185,3 +186,15 @@ def test_ctrl_c_stops_a_real_run_saves_it_as_stopped_and_exits_130(tmp_path):
     status = json.loads(next(runs.glob("*/status.json")).read_text())
     assert status["status"] == "stopped" and "Ctrl+C" in status.get("reason", "")
     assert "Traceback" not in err
+
+
+def test_run_dir_is_refused_for_a_run_in_this_process(tmp_path, capsys):
+    assert main(["train", "--run-dir", str(tmp_path / "run"), "--runs-dir", str(tmp_path)]) == 1
+    assert "--run-dir is for distributed runs" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_sync_bn_on_the_cpu_is_refused_before_any_process_starts(tmp_path, capsys):
+    assert main(["train", "--nproc-per-node", "2", "--sync-bn", "--device", "cpu", "--runs-dir", str(tmp_path)]) == 1
+    assert "--sync-bn needs CUDA" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

@@ -195,6 +195,14 @@ FIELDS: tuple[Field, ...] = (
     Field("num_threads", int, "CPU threads (0: all cores but one)", "", "device", low=0, high=4096, flag="--threads",
           metavar="N",
           widget="", problem="threads must be 0 (automatic) or a positive number"),
+    Field("processes", int, "training processes on this machine (torchrun + DistributedDataParallel, one per GPU "
+          "on CUDA; 1: train in this process); the batch size stays the global batch; BatchNorm normalises "
+          "each process's share unless --sync-bn", "Processes", "device",
+          low=1, high=1024, flag="--nproc-per-node", metavar="N", widget="spin", widget_range=(1, 64),
+          problem="processes must be a whole number from 1"),
+    Field("sync_bn", bool, "distributed runs: normalise BatchNorm over the whole global batch (SyncBatchNorm, "
+          "CUDA only) instead of each process's share", "", "device", widget="",
+          problem="sync_bn must be true or false"),
 )
 
 BY_NAME = {f.name: f for f in FIELDS}

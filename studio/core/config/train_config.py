@@ -76,6 +76,8 @@ class TrainConfig:
     early_stop_patience: int = 0   # 0 = off; epochs without validation-loss improvement (test without one)
     compile: bool = False          # torch.compile, opt-in (slow to start on CPU)
     num_threads: int = 0           # 0 = automatic: every core headless, all but one in the window
+    processes: int = 1            # >1: a distributed run (torchrun, DDP) with this many processes on this machine
+    sync_bn: bool = False          # distributed runs: SyncBatchNorm instead of per-process BatchNorm (CUDA)
     image_size: int = 64           # side for folder datasets, which have no fixed size
     # "running": accuracy of the epoch's training batches as they go (seed 003); "full-pass": one more
     # pass over the training split in eval mode after the epoch, counted in the epoch time (seed 001).

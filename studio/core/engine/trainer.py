@@ -10,10 +10,10 @@ being a number.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import traceback
-import warnings
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -24,12 +24,14 @@ import torch.nn as nn
 from studio.core import normalization, runs
 from studio.core.config.train_config import TrainConfig
 from studio.core.engine.devices import cpu_threads, resolve_device
+from studio.core.engine.distributed import lost_rank_message
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
-from studio.core.engine.epoch_end import killed_before_first_checkpoint, reconcile_best, write_epoch_end
+from studio.core.engine.epoch_end import reconcile_best, write_epoch_end
 from studio.core.engine.guards import LossWatch, out_of_memory_message
 from studio.core.engine.optim import make_optimizer, make_scheduler
+from studio.core.engine.resume import apply_checkpoint, read_last_checkpoint, resume_config
 from studio.core.engine.selection import BestEpoch
-from studio.core.errors import CheckpointError, RunError, StudioError
+from studio.core.errors import RunError, StudioError
 from studio.core.paths import runs_dir as default_runs_dir
 from studio.core.runs.snapshots import SnapshotKeeper
 from studio.core.runs.tensorboard import open_for_training as open_tensorboard
@@ -49,9 +51,12 @@ class _Halt(Exception):
 class Trainer:
     def __init__(self, config: TrainConfig | None = None, *, callbacks: Iterable[Callable] = (),
                  runs_dir: str | Path | None = None, run_dir: str | Path | None = None,
-                 resume: bool = False, record: bool = True, keep_cores_free: int = 0):
-        if resume:
-            config = _resume_config(run_dir, config)
+                 resume: bool = False, record: bool = True, keep_cores_free: int = 0, dist=None):
+        # dist: this process's rank of a distributed run (distributed.DistContext); rank 0 reads the
+        # resumed run and hands config and checkpoint to the others, which record nothing.
+        self.dist = dist
+        if resume and (dist is None or dist.is_main):
+            config = resume_config(run_dir, config)
         self.config = config or TrainConfig()
         self.config.validate()
         self.callbacks = list(callbacks)
@@ -76,6 +81,7 @@ class Trainer:
         self._lock = runs.RunLock(self.run_dir) if self.run_dir else None
         self._resumed_record = None
         self._paused_seconds = 0.0  # time spent paused during this fit: not training time
+        self._control = None        # distributed_control.RankControl of a distributed run
         # Called as hook(epoch, step) after each of epoch_end.EPOCH_END_STEPS: the crash tests kill the process there.
         self.epoch_end_hook: Callable[[int, str], None] | None = None
 
@@ -106,21 +112,30 @@ class Trainer:
         cfg = self.config
         if self.resume and self.record and not (self._lock and self._lock.held):
             runs.check_not_locked(self.run_dir)  # before the slow part: another process trains this run
-        self.device = resolve_device(cfg.device)
+        self.device = self.dist.device if self.dist else resolve_device(cfg.device)
         if self.device.type == "cpu":
-            torch.set_num_threads(cpu_threads(cfg.num_threads, self.keep_cores_free))
+            torch.set_num_threads(self.dist.threads(cfg.num_threads) if self.dist
+                                  else cpu_threads(cfg.num_threads, self.keep_cores_free))
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed % 2**32)
         from studio.core.data.split import carve_validation
 
-        self.bundle = load_dataset(cfg.dataset, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress, fixes=cfg.data_fixes)
+        if self.dist and not self.dist.is_main:
+            self.dist.barrier()   # rank 0 downloads the data first: two downloads into one folder clash
+        self.bundle = load_dataset(cfg.dataset, data_dir=cfg.data_dir, image_size=cfg.image_size, progress=progress,
+                                   fixes=cfg.data_fixes)
+        if self.dist and self.dist.is_main:
+            self.dist.barrier()
         self.bundle = carve_validation(self.bundle, cfg.val_fraction, cfg.seed)
         self.selection = BestEpoch("val" if self.bundle.val is not None else "test", cfg.early_stop_patience)
         self.mean, self.std = normalization.resolve(cfg.normalize, self.bundle.mean, self.bundle.std,
                                                     pretrained=cfg.pretrained)
         self.input_shape = tuple(model_input_shape(cfg.model, self.bundle.input_shape, cfg.pretrained, cfg.model_options))
         self.model = build_model(cfg.model, self.input_shape, len(self.bundle.classes), cfg.model_options,
-                                 pretrained=cfg.pretrained, progress=progress).to(self.device)
+                                 pretrained=cfg.pretrained, progress=progress)
+        if self.dist and cfg.sync_bn:
+            self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+        self.model = self.model.to(self.device)
         self.channels_last = self.device.type == "cpu" and self._channels_last_works()
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -133,6 +148,11 @@ class Trainer:
         if self.resume:
             self._restore()
         self.forward_model = torch.compile(self.model) if cfg.compile else self.model
+        self.train_model = self.dist.wrap(self.forward_model) if self.dist else self.forward_model
+        if self.dist:
+            from studio.core.engine.distributed_control import RankControl
+
+            self._control = RankControl(self.dist)
         self._prepared = True
 
     def _channels_last_works(self) -> bool:
@@ -153,69 +173,38 @@ class Trainer:
 
     def _make_loaders(self) -> None:
         from studio.core.data.batches import BatchLoader
+        from studio.core.engine.distributed_data import ShardedBatchLoader, drops_last_batch
 
         cfg, b = self.config, self.bundle
         common = dict(input_shape=self.input_shape, mean=self.mean, std=self.std, device=self.device,
                       channels_last=self.channels_last)
         # A last batch of one image breaks BatchNorm in training ("Expected more than 1 value per
         # channel" once the map is 1x1): drop it; shuffling leaves out a different image each epoch.
-        lone_last = len(b.train) > 1 and len(b.train) % cfg.batch_size == 1
-        self.train_loader = BatchLoader(b.train, cfg.batch_size, shuffle=True, seed=cfg.seed,
-                                        augment=cfg.augment if cfg.augment.any() else None, drop_last=lone_last,
-                                        **common)
+        world = self.dist.world_size if self.dist else 1
+        train = dict(shuffle=True, seed=cfg.seed, augment=cfg.augment if cfg.augment.any() else None,
+                     drop_last=drops_last_batch(len(b.train), cfg.batch_size, world), **common)
+        if self.dist:
+            self.train_loader = ShardedBatchLoader(b.train, cfg.batch_size, rank=self.dist.rank, world=world, **train)
+        else:
+            self.train_loader = BatchLoader(b.train, cfg.batch_size, **train)
         self.test_loader = BatchLoader(b.test, max(cfg.batch_size, 256), shuffle=False, **common)
 
     def _restore(self) -> None:
         """Model, optimiser, schedule and counters from the run's last checkpoint."""
-        path = self.run_dir / "checkpoints" / "last.pt"
-        if not path.exists() and not path.is_symlink():
-            if killed_before_first_checkpoint(self.run_dir):
-                return   # nothing to restore: the resume starts over, its fit_start drops the orphan records
-            raise RunError(f"{self.run_dir.name} has no checkpoint to resume from (no epoch finished).")
-        try:
-            data = runs.read_checkpoint(path)  # says what is wrong with a folder, a FIFO, a link to a device
-        except CheckpointError as exc:
-            raise RunError(f"{self.run_dir.name} cannot be resumed: {exc}") from None
-        try:
-            state = data.get("state_dict")
-            if not isinstance(state, dict):
-                raise RunError("it holds no model weights")
-            runs.load_into(self.model, state, self.config.model)
-            if data.get("optimizer"):
-                self.optimizer.load_state_dict(data["optimizer"])
-            self.start_epoch = _count(data.get("epoch"))
-            self.step = _count(data.get("step"))
-            self._restore_scheduler(data.get("scheduler"))
-        except (StudioError, KeyError, TypeError, ValueError, RuntimeError) as exc:
-            raise RunError(f"{self.run_dir.name} cannot be resumed: its last checkpoint ({path.name}) is damaged or "
-                           f"does not match the run ({exc}).") from None
-        metrics = data.get("metrics")
-        self._resumed_record = metrics.get("epoch_record") if isinstance(metrics, dict) else None
-        self._resumed_checkpoint = {"epoch": data.get("epoch"), "metrics": metrics}
-        self.selection.restore(metrics)
-        self.best_test_acc = self.selection.test_acc
-
-    def _restore_scheduler(self, state) -> None:
-        """The saved schedule, or a re-planned one when resume extends the run.
-
-        Cosine and OneCycle are planned over the run's length. A longer run gets the schedule it
-        would have had if planned that long, replayed up to where the run is (torch's OneCycleLR
-        raises when stepped past its plan; a restored cosine would train at its final LR of 0).
-        """
-        if self.scheduler is None or not isinstance(state, dict) or not state:
-            return
-        saved = state.get("total_steps", state.get("T_max"))
-        planned = self.scheduler.state_dict()
-        if saved is None or saved == planned.get("total_steps", planned.get("T_max")):
-            self.scheduler.load_state_dict(state)
-            return
-        done = self.step if self.config.schedule == "onecycle" else self.start_epoch
-        for group in self.optimizer.param_groups:  # the optimiser's state brought the old plan's last LR
-            group["lr"] = group.get("initial_lr", self.config.lr)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "scheduler.step() before optimizer.step()": a replay, not training
-            for _ in range(done):
-                self.scheduler.step()
+        if self.dist is None:
+            data = read_last_checkpoint(self.run_dir)
+        else:   # rank 0 reads the run folder (the others may be on machines without it) and hands it on
+            sent = None
+            if self.dist.is_main:
+                try:
+                    sent = ("checkpoint", read_last_checkpoint(self.run_dir))
+                except StudioError as exc:
+                    sent = ("error", str(exc))
+            kind, data = self.dist.broadcast(sent)
+            if kind == "error":
+                raise RunError(data)
+        if data is not None:
+            apply_checkpoint(self, data, self.run_dir.name if self.run_dir else "the run")
 
     def _lock_run(self) -> None:
         """Hold the run's OS lock for the whole fit; a resumed run then drops what a crash left behind."""
@@ -263,6 +252,8 @@ class Trainer:
                 runs.save_epoch_snapshot(self.run_dir, 0, None, self._conv_kernels())
                 self._snapshots.save(self.model, **self._checkpoint_fields(0))
             self._emit(self._fit_start())
+            if self.dist:
+                self.dist.barrier()   # the others wait here while rank 0 opens the run folder
             self._loss_watch = LossWatch(self.config.lr)
             for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
                 self._run_epoch(epoch)
@@ -280,6 +271,7 @@ class Trainer:
         except Exception as exc:  # a bug (keep the traceback for the details pane), or out of memory
             # The allocator's own words help nobody: the sentence says what to change.
             reason = out_of_memory_message(exc, self.config.batch_size, getattr(self, "input_shape", None))
+            reason = reason or (self.dist and lost_rank_message(exc))   # a collective failed: a rank is gone
             details = "" if reason else traceback.format_exc()
             reason = reason or f"{type(exc).__name__}: {_one_line(exc)}"  # the whole story is in the details
             self._emit_safely(FitError(message=reason, details=details))
@@ -322,10 +314,12 @@ class Trainer:
                          best_epoch=self.selection.epoch, selected_on=self.selection.split)
         self._write_epoch_end(event, is_best)
         self._notify(event)
+        if self.dist:
+            self.dist.barrier()   # the others wait here, not in a step's short-timeout collective
         return event
 
     def _train_epoch(self, epoch: int) -> tuple[float, float, float]:
-        model, loader = self.forward_model, self.train_loader
+        model, loader = self.train_model, self.train_loader
         model.train()
         loader.set_epoch(epoch)
         torch.manual_seed(self.config.seed * 100_003 + epoch)  # dropout: a resumed run replays the same epoch
@@ -334,10 +328,10 @@ class Trainer:
         for i, (x, y) in enumerate(loader, 1):
             self._check_flags()
             loss, correct = self._step(x, y, epoch, i)
+            n = self.last_batch_size if self.dist else y.shape[0]
             exploded = self._loss_watch.observe(loss, epoch, i)
             if exploded:
                 raise _Halt("failed", exploded)
-            n = y.shape[0]
             total_loss += loss * n
             total_correct += correct
             seen += n
@@ -348,23 +342,42 @@ class Trainer:
         return total_loss / max(seen, 1), total_correct / max(seen, 1), speed if seen else 0.0
 
     def _step(self, x: torch.Tensor, y: torch.Tensor, epoch: int, batch: int) -> tuple[float, int]:
+        """One optimiser step: the batch's mean loss and correct count (of the global batch in a distributed
+        run, whose size is then last_batch_size)."""
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
-            logits = self.forward_model(x)
+            logits = self.train_model(x)
             loss = self.criterion(logits, y)
-        if not torch.isfinite(loss):
-            raise _Halt("failed", f"The loss became {loss.item()} at epoch {epoch}, batch {batch}: training "
+        correct = (logits.argmax(dim=1) == y).sum()
+        loss_value, correct_value, n = self._batch_totals(loss, correct, y.shape[0])
+        self.last_batch_size = n
+        if not math.isfinite(loss_value):
+            raise _Halt("failed", f"The loss became {loss_value} at epoch {epoch}, batch {batch}: training "
                                   "diverged. Lower the learning rate (or turn on a schedule) and train again.")
+        if self.dist:   # DDP averages over ranks: weighting by the share makes it the whole batch's mean
+            loss = loss * (y.shape[0] * self.dist.world_size / n)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
         if self.config.schedule == "onecycle":
             self.scheduler.step()
-        correct = (logits.argmax(dim=1) == y).sum()
-        loss_value, correct_value = torch.stack([loss.detach().float(), correct.float()]).tolist()
-        return loss_value, int(correct_value)
+        return loss_value, correct_value
+
+    def _batch_totals(self, loss: torch.Tensor, correct: torch.Tensor, n: int) -> tuple[float, int, int]:
+        """Mean loss, correct and count of the batch; over every rank's share in a distributed run."""
+        if self._control is None:
+            loss_value, correct_value = torch.stack([loss.detach().float(), correct.float()]).tolist()
+            return loss_value, int(correct_value), n
+        total, correct_sum, seen = self._control.exchange(self, [loss.detach().double() * n, correct,
+                                                                 torch.tensor(float(n))])
+        return total / seen, int(round(correct_sum)), int(round(seen))
 
     def _check_flags(self) -> None:
+        if self._control is not None:   # ranks pause and stop together, on flags every rank has seen
+            self._paused_seconds += self._control.hold(self)
+            if self._control.stop_agreed:
+                raise _Halt("stopped", self._stop_reason)
+            return
         if not self._running.is_set():
             self.on_blocked(True)   # paused for real now, between two batches
             paused_at = time.perf_counter()
@@ -376,11 +389,15 @@ class Trainer:
             raise _Halt("stopped", self._stop_reason)
 
     def _evaluate(self, split=None):
+        from studio.core.engine.distributed_data import evaluate_sharded
         from studio.core.engine.evaluate import evaluate
 
-        return evaluate(self.forward_model, split or self.bundle.test, self.input_shape, self.mean, self.std,
-                        batch_size=self.test_loader.batch_size, device=self.device,
-                        num_classes=len(self.bundle.classes), channels_last=self.channels_last)
+        how = dict(batch_size=self.test_loader.batch_size, device=self.device, channels_last=self.channels_last,
+                   num_classes=len(self.bundle.classes))
+        if self.dist:
+            return evaluate_sharded(self.dist, self.forward_model, split or self.bundle.test,
+                                    input_shape=self.input_shape, mean=self.mean, std=self.std, **how)
+        return evaluate(self.forward_model, split or self.bundle.test, self.input_shape, self.mean, self.std, **how)
 
     # ------------------------------------------------------------ recording
 
@@ -449,6 +466,8 @@ class Trainer:
         if getattr(self, "_opened", False) and (self.run_dir / "config.json").exists():
             runs.write_status(self.run_dir, end.status, end.reason, epochs_done=end.epochs_done,
                               best_test_acc=self.best_test_acc)
+        if self._control is not None:
+            self._control.close(self)
         self._emit_safely(end)
         if self._writer is not None:
             self._writer.close()
@@ -461,15 +480,6 @@ def _one_line(exc: BaseException) -> str:
     return lines[0][:300] if lines else ""
 
 
-def _count(value) -> int:
-    """A non-negative whole number from a checkpoint field (epoch, step); anything else is damage."""
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"a count of {value!r}")
-    return value
-
-
 def _match_channels(stats, channels: int) -> tuple[float, ...]:
     """Stats of the model's input: a gray dataset fed to a 3-channel model repeats its one value."""
     stats = tuple(float(s) for s in stats)
@@ -478,21 +488,3 @@ def _match_channels(stats, channels: int) -> tuple[float, ...]:
     if len(stats) == 1:
         return stats * channels
     return (sum(stats) / len(stats),) * channels
-
-
-def _resume_config(run_dir, config: TrainConfig | None) -> TrainConfig:
-    if run_dir is None:
-        raise RunError("Resume needs a run folder.")
-    saved = runs.read_json(Path(run_dir) / "config.json")
-    if not isinstance(saved, dict):
-        raise RunError(f"{run_dir} is not a run folder (no readable config.json).")
-    try:
-        resumed = TrainConfig.from_dict(saved)
-        resumed.validate()
-    except (StudioError, TypeError) as exc:
-        raise RunError(f"{Path(run_dir).name} cannot be resumed: its config.json is damaged ({exc}).") from None
-    if "val_fraction" not in saved:
-        resumed.val_fraction = 0.0   # a run from before validation splits trained on the whole training split
-    if config is not None and config.epochs > resumed.epochs:
-        resumed.epochs = config.epochs   # resuming may extend a run, never change what it is
-    return resumed

@@ -19,6 +19,7 @@ from studio.core.config.train_config import TrainConfig
 from studio.core.errors import StudioError
 from studio.gui.concurrency.tasks import Task, run_task
 from studio.gui.concurrency.training import TrainingRunner
+from studio.gui.window.distributed_session import DistributedRun, planned_processes
 
 PAUSED = " · paused"
 
@@ -46,6 +47,8 @@ class TrainingSession(QObject):
             self.runner.subscribe(name, getattr(self, "_on_" + _snake(name)))
         self.runner.pausedChanged.connect(self._on_paused_changed)
         self.runner.finished.connect(self._on_runner_finished)
+        self.distributed = DistributedRun(parent, self)   # Processes > 1: a subprocess, followed (its own module)
+        self.distributed.ended.connect(self._on_distributed_ended)
         self.fit_start = None
         self._pending_epochs: list = []
         self._live_model: Task | None = None
@@ -64,17 +67,19 @@ class TrainingSession(QObject):
         self.view = training_tab
 
     def is_running(self) -> bool:
-        return self.runner.is_running()
+        return self.runner.is_running() or self.distributed.is_running()
 
     @property
     def paused(self) -> bool:
-        return self.runner.paused
+        return self.runner.paused or self.distributed.paused
 
     @property
     def pause_requested(self) -> bool:
-        return self.runner.pause_requested
+        return self.runner.pause_requested or self.distributed.paused
 
     def start(self, config: TrainConfig | None, run_dir: Path | None = None, resume: bool = False) -> bool:
+        if planned_processes(config, run_dir, resume) > 1:
+            return self._start_distributed(config, run_dir, resume)
         try:
             self.runner.start(config, run_dir=run_dir, resume=resume)
         except StudioError as exc:
@@ -88,25 +93,44 @@ class TrainingSession(QObject):
         self.stateChanged.emit()
         return True
 
+    def _start_distributed(self, config, run_dir: Path | None, resume: bool) -> bool:
+        try:
+            run_dir = self.distributed.start(config, run_dir, resume)
+        except (OSError, StudioError) as exc:
+            self.errorRaised.emit(f"The processes could not be started: {exc}", "")
+            return False
+        self.state.set_run(run_dir)
+        self._set_progress(0, 0, f"Starting {planned_processes(config, run_dir, resume)} processes (torchrun)…")
+        self.state.set_training_state("running")
+        self.stateChanged.emit()
+        return True
+
     def pause(self) -> None:
-        if self.is_running() and not self.runner.pause_requested:
+        if self.distributed.is_running():
+            self.distributed.command("pause")
+            self.stateChanged.emit()
+        elif self.is_running() and not self.runner.pause_requested:
             self.runner.pause()
             self._set_progress(*self._progress[:2], self._progress[2].split(PAUSED)[0] + " · pausing…")
             self.stateChanged.emit()
 
     def unpause(self) -> None:
-        if self.is_running():
+        if self.distributed.is_running():
+            self.distributed.command("run")
+            self.stateChanged.emit()
+        elif self.is_running():
             self.runner.unpause()
             self.stateChanged.emit()
 
     def stop(self) -> None:
         if self.is_running():
+            self.distributed.command("stop")
             self.runner.stop()
             self._set_progress(*self._progress[:2], "Stopping after this batch…")
             self.statusMessage.emit("Stopping: the run is saved at its last finished epoch.")
 
     def wait(self, timeout_ms: int | None = None) -> bool:
-        return self.runner.wait(timeout_ms)
+        return self.distributed.wait(timeout_ms) and self.runner.wait(timeout_ms)
 
     def shutdown(self) -> None:
         """The window closes: drop the pending model reload (the run itself is stopped by the window)."""
@@ -115,6 +139,7 @@ class TrainingSession(QObject):
         if self._earlier_times is not None:
             self._earlier_times.cancel()
         self._pending_epochs = []
+        self.distributed.shutdown()
 
     def _set_progress(self, value: int, maximum: int, text: str) -> None:
         self._progress = (value, maximum, text)
@@ -274,6 +299,18 @@ class TrainingSession(QObject):
             base = self._progress[2].split(PAUSED)[0].split(" · pausing…")[0]
             self._set_progress(*self._progress[:2], base + (PAUSED if paused else ""))
         self.stateChanged.emit()
+
+    @Slot(dict, str)
+    def _on_distributed_ended(self, status: dict, output: str) -> None:
+        state = status.get("status", "failed")
+        self.statusMessage.emit(f"{state.capitalize()}: {status.get('reason', '')}")
+        self.state.set_training_state("idle")
+        self.finished.emit()
+        follower = self.distributed.window.runs.follower
+        if not follower.is_following() and self.distributed.run_dir is not None:
+            follower._load_best_model(self.distributed.run_dir)   # the follower ended while the launcher lived
+        if state == "failed":
+            self.errorRaised.emit(f"Training failed: {status.get('reason') or 'the processes ended early'}", output)
 
     @Slot()
     def _on_runner_finished(self) -> None:
