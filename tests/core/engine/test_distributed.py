@@ -21,6 +21,7 @@ from studio.core.data.batches import BatchLoader
 from studio.core.data.bundle import Split
 from studio.core.engine import Trainer
 from studio.core.engine import distributed_launch as launch
+from studio.core.engine import distributed_control
 from studio.core.engine.distributed_control import CONTROL_NAME, send_command
 from studio.core.engine.distributed_data import ShardedBatchLoader, drops_last_batch, shard_bounds
 
@@ -222,6 +223,9 @@ def test_a_rank_pauses_and_stops_through_the_control_file(tmp_path, monkeypatch)
                             LOCAL_RANK="0", LOCAL_WORLD_SIZE="1").items():
         monkeypatch.setenv(name, value)
     ctx = distributed.init_distributed("cpu")   # one rank, in this process: the whole distributed path
+    # Read the control file at every step: LeNet-5's remaining steps can take less than one POLL_EVERY,
+    # and a Stop written after them would then never be read (the test raced with the poll clock).
+    monkeypatch.setattr(distributed_control, "POLL_EVERY", 0.0)
     try:
         steps = []
 
