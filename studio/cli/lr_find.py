@@ -31,8 +31,10 @@ def add_lr_find_parser(sub, common) -> None:
                               "--plot lr.png")
     common(p)
     start = p.add_mutually_exclusive_group()
-    start.add_argument("--preset", help="start from a lecture's recipe (see `cnn-studio presets`)")
-    start.add_argument("--config", metavar="RUN/config.json", help="start from an earlier run's settings")
+    start.add_argument("--preset", help="start from a lecture's recipe (see `cnn-studio presets`); the options you "
+                       "type override it (default: the studio's defaults)")
+    start.add_argument("--config", metavar="RUN/config.json", help="start from an earlier run's settings (its "
+                       "config.json or its folder) (default: none)")
     p.add_argument("--start-lr", type=float, default=START_LR, help=f"first learning rate (default: {START_LR:g})")
     p.add_argument("--end-lr", type=float, default=END_LR, help=f"last learning rate (default: {END_LR:g})")
     p.add_argument("--num-iter", type=int, default=NUM_ITER, help=f"steps of the test; a short epoch is repeated "

@@ -148,7 +148,7 @@ def range_test(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Call
     was_training = model.training
     result, smoother, best = LRFindResult(), SmoothedLoss(), math.inf
     device_type = _device_type(model)
-    scaler = torch.amp.GradScaler(device_type, enabled=amp)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)   # as the trainer: mixed precision is CUDA only
     try:
         model.train()
         stream = _cycle(batches)

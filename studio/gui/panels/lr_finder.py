@@ -239,7 +239,8 @@ class LrFinderDialog(QDialog):
 
     def _show_curve(self, result) -> None:
         lrs = result.lrs if result else []
-        self.raw_curve.setData(lrs, result.losses if result else [])
+        raw = [v if math.isfinite(v) else float("nan") for v in (result.losses if result else [])]
+        self.raw_curve.setData(lrs, raw, connect="finite")
         smoothed = [s if math.isfinite(s) else float("nan") for s in (result.smoothed if result else [])]
         self.smooth_curve.setData(lrs, smoothed, connect="finite")
         marks = []
