@@ -16,6 +16,7 @@ from studio.cli.export import add_export_commands
 from studio.cli.common import HelpFormatter, _common, _epoch_argument, _fail, _plain_state_dict_arguments, _shape
 from studio.cli.info import cmd_datasets, cmd_install_desktop, cmd_models, cmd_summary
 from studio.cli.lectures import add_lecture_commands
+from studio.cli.lr_find import add_lr_find_parser
 from studio.cli.predict import add_cam_arguments, cmd_attack, cmd_eval, cmd_predict
 from studio.cli.train import add_presets_parser, add_resume_parser, add_train_parser
 from studio.core.errors import StudioError
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_train_parser(sub, _common)
     add_resume_parser(sub, _common)
+    add_lr_find_parser(sub, _common)
     _add_eval(sub)
     _add_predict(sub)
     _add_attack(sub)

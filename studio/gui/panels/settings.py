@@ -37,6 +37,7 @@ from studio.core.config.model_options import format_options, parse_options
 from studio.core.config.presets import PRESETS, get_preset
 from studio.core.config.train_config import AugmentConfig, TrainConfig
 from studio.core.errors import StudioError
+from studio.gui.panels.lr_finder import LrRow
 from studio.gui.panels.settings_inputs import (
     DoublingSpinBox,
     LadderSpinBox,
@@ -105,6 +106,9 @@ class SettingsPanel(QScrollArea):
             setattr(self, _attribute(f), widget)
             if isinstance(widget, QCheckBox):
                 form.addRow(widget)
+            elif f.name == "lr":   # with its "Find LR…" button (the range test, gui/panels/lr_finder.py)
+                self.lr_row = LrRow(widget, self.config)
+                form.addRow(f.label, self.lr_row)
             else:
                 form.addRow(f.label, widget)
             for extra in self._rows_after(f.name):
