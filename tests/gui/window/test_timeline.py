@@ -58,7 +58,7 @@ def test_the_slider_over_an_opened_run_sets_each_tabs_epoch_and_title(qtbot, win
     assert "at epoch 1" in activations.model_label.text()
     timeline.set_epoch(0)
     idle(qtbot, activations)
-    assert "epoch 0 (the random initial weights)" in activations.model_label.text()
+    assert "epoch 0, the random initial weights" in activations.model_label.text()
     assert activations.result is not None
 
     evaluation = window.show_tab("evaluation")
@@ -161,3 +161,20 @@ def test_an_epoch_without_weights_shows_the_nearest_kept_and_says_so(qtbot, run,
     qtbot.waitUntil(lambda: not evaluation.busy and evaluation.result is not None and evaluation.shown_epoch == 1,
                     timeout=60_000)
     assert "the model of epoch 0, the nearest kept" in evaluation.summary.text()
+
+
+@pytest.mark.slow
+def test_a_followed_run_grows_the_range(qtbot, window, tmp_path):
+    from tests.gui.window.test_follower import open_while_running, start_cli
+
+    proc = start_cli(tmp_path, epochs=3)
+    try:
+        run_dir = open_while_running(qtbot, window, proc, tmp_path)
+        assert not window.timeline.isHidden() and window.timeline.run_dir == run_dir
+        qtbot.waitUntil(lambda: window.timeline.maximum == 3, timeout=120_000)
+        qtbot.waitUntil(lambda: not window.runs.follower.is_following(), timeout=30_000)
+        kernels = window.show_tab("kernels")
+        window.timeline.set_epoch(1)
+        np.testing.assert_array_equal(kernels.weights, load_epoch_snapshot(run_dir, 1)["kernels"]["features.0"])
+    finally:
+        assert proc.wait(timeout=120) == 0

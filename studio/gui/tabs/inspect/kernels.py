@@ -242,8 +242,14 @@ class KernelsTab(EpochTarget, DemoFallback, InspectTab):
             self.zoom.setValue(96 if out <= 16 else 72 if out <= 64 else 48 if out <= 256 else 32)
         self.grid.set_tiles(images, captions=[str(i) for i in range(out)], tooltips=self._tooltip)
         shown = "colour tiles" if self.rgb_mode else f"input channel {min(self.channel.value(), cin - 1)}"
-        self.info.setText(f"{self._caption}  {self._note}  {out} filters, {cin} input channel(s), {kh}×{kw}; {shown}; "
+        self.info.setText(f"{self._epoch_caption()}  {self._note}  {out} filters, {cin} input channel(s), {kh}×{kw}; {shown}; "
                           f"values {lo_all:.3g} … {hi_all:.3g}; {scale}.")
+
+    def _epoch_caption(self) -> str:
+        """The model line; on a timeline epoch without the loaded model's epoch, which the note gives."""
+        if self._demo or self.timeline_epoch(self._loaded) is None or self.state.run_dir is None:
+            return self._caption
+        return f"Model: {self._loaded.model_name} of run {self.state.run_dir.name}."
 
     def epochs_peak(self) -> float:
         """The largest |weight| of the selected layer over the run's kept epochs and the model on view;

@@ -26,9 +26,10 @@ class EpochModel:
 
 
 def epoch_title(requested: int, shown: int | None = None) -> str:
-    """'epoch 3', or 'epoch 7 (its weights were not kept: the model of epoch 6, the nearest kept)'."""
+    """'epoch 3', 'epoch 0, the random initial weights', or 'epoch 7 (its weights were not kept: the model
+    of epoch 6, the nearest kept)'."""
     if shown is None or shown == requested:
-        return f"epoch {requested}" + (" (the random initial weights)" if requested == 0 else "")
+        return f"epoch {requested}" + (", the random initial weights" if requested == 0 else "")
     return f"epoch {requested} (its weights were not kept: the model of epoch {shown}, the nearest kept)"
 
 

@@ -127,7 +127,7 @@ def test_set_epoch_shows_that_epochs_matrix_then_its_models_evaluation(qtbot, ta
 def test_epoch_zero_is_the_random_start(qtbot, tab):
     tab.set_epoch(tab.state.run_dir, 0)
     qtbot.waitUntil(lambda: not tab.busy and tab.result is not None, timeout=30000)
-    assert "epoch 0 (the random initial weights)" in tab.summary.text()
+    assert "epoch 0, the random initial weights" in tab.summary.text()
     assert tab.result.accuracy < 0.3   # about chance for ten classes
 
 
