@@ -106,3 +106,9 @@ def _stats_for(mean: tuple[float, ...], std: tuple[float, ...], channels: int,
     shift = torch.tensor(m, dtype=torch.float32, device=device).view(1, channels, 1, 1)
     scale = torch.tensor([1.0 / v for v in s], dtype=torch.float32, device=device).view(1, channels, 1, 1)
     return shift, scale
+
+
+def display_image(chw) -> np.ndarray:
+    """A Split image (C, H, W) uint8 as (H, W) or (H, W, 3), the shape a picture shows."""
+    chw = np.asarray(chw)
+    return chw[0] if chw.shape[0] == 1 else np.ascontiguousarray(chw.transpose(1, 2, 0))

@@ -48,3 +48,10 @@ def most_confused(cm: np.ndarray, classes: list[str], n: int = 5) -> list[tuple[
         if off[i, j] > 0:
             pairs.append((classes[i], classes[j], int(off[i, j])))
     return pairs
+
+
+def cell_indices(result, true: int, pred: int) -> np.ndarray:
+    """Images of one (true, predicted) cell of an evaluation, the most confident prediction first."""
+    idx = np.flatnonzero((result.y_true == true) & (result.y_pred == pred))
+    conf = result.probs[idx, pred] if len(idx) else np.zeros(0)
+    return idx[np.argsort(-conf, kind="stable")]

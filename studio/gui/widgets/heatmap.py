@@ -245,9 +245,11 @@ class _Canvas(QWidget):
         h, w = v.shape()
         fm = p.fontMetrics()
         text_values = v.text_values if v.text_values is not None else v.values
+        r = self.image_rect()   # once: its margins measure every label, and this runs per cell
+        cw, ch = r.width() / w, r.height() / h
         for row in range(h):
             for col in range(w):
-                cell = self.cell_rect(row, col)
+                cell = QRectF(r.left() + col * cw, r.top() + row * ch, cw, ch)
                 text = v.cell_format(text_values[row, col])
                 if fm.horizontalAdvance(text) > cell.width() - 2 or fm.height() > cell.height():
                     continue

@@ -38,6 +38,7 @@ from studio.gui.window.loader import WorkspaceLoader, load_core
 from studio.gui.window.persistence import WindowSettings, open_settings  # noqa: F401  (open_settings: tests)
 from studio.gui.window.run_views import RunViews
 from studio.gui.window.session import TrainingSession
+from studio.gui.window.timeline import install_timeline
 
 # (key, title, module, class, takes state). Added after torch loads, in this order; built when first shown.
 TAB_SPECS = (
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self._close_pending = False
         self._core_task: Task | None = None
         self.core_info: dict = {}
+        self.timeline = None              # gui/window/timeline.py, once the tabs exist
         self._build()
         self.runs = RunViews(self)
         self.actions_by_key = menus.build_actions(self)
@@ -187,6 +189,7 @@ class MainWindow(QMainWindow):
         self.settings_panel.populate(info["datasets"], info["models"], info["devices"])
         self.state.set_config(self.settings_panel.config())
         self._add_tabs()
+        self.timeline = install_timeline(self)
         self.stack.setCurrentWidget(self.tabs)
         self.runs_panel.setEnabled(True)
         self.runs_panel.refresh()
@@ -475,6 +478,8 @@ class MainWindow(QMainWindow):
         self.workspace.shutdown()
         self.session.shutdown()
         self.runs.shutdown()
+        if self.timeline is not None:
+            self.timeline.shutdown()
         for holder in self.tabs_by_key.values():
             stop = getattr(holder.widget, "shutdown", None)
             if callable(stop):

@@ -2,7 +2,9 @@
 
 Pick a test image, a sample photo or any image file (or drop one on the tab). The top grid shows
 each layer's output averaged over its channels; clicking a layer shows every channel's map
-below, with the value range; clicking a map lays it over the input at the input's scale.
+below, with the value range; clicking a map lays it over the input at the input's scale. The
+window's timeline picks the epoch (set_epoch): the model of that epoch comes from the run's weight
+snapshots, loaded in the background and kept for a few epochs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from studio.core.inspect.activations import upsample
 from studio.core.inspect.pipeline import ActivationResult, compute_activations, photo_activations
 from studio.gui.tabs.inspect.common import InspectTab, guarded, inspect_lock
 from studio.gui.tabs.inspect.demo import DemoFallback, model_caption
+from studio.gui.tabs.inspect.timeline_epochs import EpochTarget, epoch_title, epoch_weights
 from studio.gui.widgets.heatmap import HeatmapView, colorize, format_value, value_range
 from studio.gui.widgets.tile_grid import TileGrid
 
@@ -40,7 +43,7 @@ def sample_photos() -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-class ActivationsTab(DemoFallback, InspectTab):
+class ActivationsTab(EpochTarget, DemoFallback, InspectTab):
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(state, parent)
         self.result: ActivationResult | None = None
@@ -170,6 +173,11 @@ class ActivationsTab(DemoFallback, InspectTab):
     def _input_changed(self, *_args) -> None:
         self.mark_stale()
 
+    def set_epoch(self, run_dir, epoch) -> None:
+        """Show the layers of the model of `epoch` of the run `run_dir`; (None, None): the current model."""
+        if self.store_epoch(run_dir, epoch):
+            self.mark_stale()
+
     def _open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open an image", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif "
                                               "*.webp *.tif *.tiff);;All files (*)")
@@ -235,7 +243,11 @@ class ActivationsTab(DemoFallback, InspectTab):
                 self.show_empty()
             return
         self.show_content()
-        self.model_label.setText(model_caption(loaded, demo, self.state.run_dir))
+        epoch, run_dir = (None if demo else self.timeline_epoch(loaded)), self.state.run_dir
+        caption = model_caption(loaded, demo, run_dir)
+        if epoch is not None:
+            caption = f"Model: {loaded.model_name} of run {run_dir.name} at {epoch_title(epoch)}."
+        self.model_label.setText(caption)
         if self.state.dataset is not None and self.test_index.maximum() != len(self.state.dataset.test) - 1:
             self.test_index.blockSignals(True)
             self.test_index.setMaximum(max(0, len(self.state.dataset.test) - 1))
@@ -252,11 +264,20 @@ class ActivationsTab(DemoFallback, InspectTab):
             return
 
         def work(progress, should_stop):
+            model, shown = (loaded, None) if epoch is None else epoch_weights(run_dir, epoch)
             if pixels is not None:
-                return compute_activations(loaded, pixels, source, lock=inspect_lock)
-            return photo_activations(loaded, path, lock=inspect_lock)
+                return compute_activations(model, pixels, source, lock=inspect_lock), shown
+            return photo_activations(model, path, lock=inspect_lock), shown
 
-        self.start("Computing activations…", work, self._show)
+        def done(outcome) -> None:
+            result, shown = outcome
+            if epoch is not None and shown != epoch:
+                self.model_label.setText(f"Model: {loaded.model_name} of run {run_dir.name} at "
+                                         f"{epoch_title(epoch, shown)}.")
+            self._show(result)
+
+        what = "" if epoch is None else f" at epoch {epoch}"
+        self.start(f"Computing activations{what}…", work, done)
 
     def _clear_views(self) -> None:
         self.result = None

@@ -3,7 +3,7 @@
 InspectTab gives each of them the same frame: an empty-state message while there is nothing
 to show, one background task at a time with a progress bar and a Cancel button, errors shown
 in place, and work deferred until the tab is actually visible (a hidden tab must not spend
-the CPU that training needs). EpochSlider steps through the epochs a run kept.
+the CPU that training needs). The epoch on view comes from the window's timeline (timeline_epochs.py).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import threading
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QSlider,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStackedWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from studio.gui.concurrency.tasks import Task, run_task
 
@@ -203,70 +203,12 @@ def _is_studio_error(exc: BaseException) -> bool:
     return isinstance(exc, StudioError)
 
 
-class EpochSlider(QWidget):
-    """Steps through the epochs whose snapshot a run kept; hidden when there are none.
+class ClassItem(QTableWidgetItem):
+    """A class name that sorts by the class's index (0, 1, …, 9, 10), not alphabetically."""
 
-    epochChanged carries the chosen epoch. While the slider sits on the newest epoch it
-    follows new ones as training adds them; elsewhere it stays where the student put it.
-    """
+    def __init__(self, name: str, index: int):
+        super().__init__(name)
+        self.index = index
 
-    epochChanged = Signal(int)
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.epochs: list[int] = []
-        self.model_epoch: int | None = None
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setPageStep(1)
-        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.slider.setMinimumWidth(160)
-        self.label = QLabel()
-        self.label.setMinimumWidth(150)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel("Epoch:"))
-        lay.addWidget(self.slider, 1)
-        lay.addWidget(self.label)
-        self.slider.valueChanged.connect(self._moved)
-        self.hide()
-
-    def set_epochs(self, epochs: list[int], model_epoch: int | None = None, new_model: bool = False) -> None:
-        """new_model: a different model was loaded, so the slider goes to its epoch (or the newest)."""
-        at_end = not self.epochs or self.slider.value() == len(self.epochs) - 1
-        keep = self.selected()
-        self.epochs = sorted(set(int(e) for e in epochs))
-        self.model_epoch = model_epoch
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, max(0, len(self.epochs) - 1))
-        if new_model and model_epoch in self.epochs:
-            self.slider.setValue(self.epochs.index(model_epoch))
-        elif keep is not None and keep in self.epochs and not at_end and not new_model:
-            self.slider.setValue(self.epochs.index(keep))
-        else:
-            self.slider.setValue(max(0, len(self.epochs) - 1))
-        self.slider.blockSignals(False)
-        self.setVisible(len(self.epochs) > 1)
-        self._update_label()
-
-    def selected(self) -> int | None:
-        if not self.epochs:
-            return None
-        return self.epochs[min(self.slider.value(), len(self.epochs) - 1)]
-
-    def select(self, epoch: int) -> None:
-        if epoch in self.epochs:
-            self.slider.setValue(self.epochs.index(epoch))
-
-    def _moved(self, _value: int) -> None:
-        self._update_label()
-        epoch = self.selected()
-        if epoch is not None:
-            self.epochChanged.emit(epoch)
-
-    def _update_label(self) -> None:
-        epoch = self.selected()
-        if epoch is None:
-            self.label.setText("")
-            return
-        note = " (loaded model)" if epoch == self.model_epoch else ""
-        self.label.setText(f"{epoch} of {self.epochs[-1]}{note}")
+    def __lt__(self, other) -> bool:
+        return self.index < getattr(other, "index", -1)

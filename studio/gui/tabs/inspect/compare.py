@@ -278,7 +278,7 @@ class CompareTab(InspectTab):
                 self.table.setItem(i, col, item)
 
     def _fill_grid(self, kind: str) -> None:
-        from studio.gui.tabs.inspect.evaluation import display_image
+        from studio.core.pixels import display_image
 
         c, classes, a, b = self.comparison, self._classes(), self.a, self.b
         positions = self.flips[kind]

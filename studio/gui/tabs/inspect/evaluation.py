@@ -2,9 +2,10 @@
 
 The confusion matrix is seed 001's (rows: true class, columns: predicted) but every cell can
 be clicked to see its images, most confident first. The prediction grid is seed 000's, true
-and predicted labels in green or red. A run keeps the confusion matrix of every epoch, and the
-epoch slider steps through them. Before any model exists the tab evaluates the demo model (on
-its dataset, mnist-sample), and says so.
+and predicted labels in green or red. The window's timeline picks the epoch (set_epoch): the
+matrix kept for that epoch shows at once, then the model of that epoch (its weight snapshot) is
+evaluated in the background for the scores and the images; results are kept per epoch. Before any
+model exists the tab evaluates the demo model (on its dataset, mnist-sample), and says so.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.inspect import metrics
-from studio.gui.tabs.inspect.common import EpochSlider, InspectTab, guarded, inspect_lock
+from studio.core.inspect.metrics import cell_indices
+from studio.core.pixels import display_image
+from studio.gui.tabs.inspect.common import ClassItem, InspectTab, guarded, inspect_lock
 from studio.gui.tabs.inspect.demo import DemoFallback, model_caption
 from studio.gui.tabs.inspect.hardest import HardestView
 from studio.gui.tabs.inspect.image_actions import ImageActions, evaluation_image
+from studio.gui.tabs.inspect.timeline_epochs import LRU, EpochTarget, epoch_title, epoch_weights
 from studio.gui.widgets.heatmap import HeatmapView
 from studio.gui.widgets.tile_grid import TileGrid
 
@@ -30,37 +34,16 @@ GRID_LIMIT = 60
 CELL_HINT = "Click a cell of the matrix to see its images, the most confident first."
 
 
-def display_image(chw: np.ndarray) -> np.ndarray:
-    """A Split image (C, H, W) uint8 as (H, W) or (H, W, 3) for a tile."""
-    chw = np.asarray(chw)
-    return chw[0] if chw.shape[0] == 1 else np.ascontiguousarray(chw.transpose(1, 2, 0))
-
-
-def cell_indices(result, true: int, pred: int) -> np.ndarray:
-    """Test images of one (true, predicted) cell, the most confident prediction first."""
-    idx = np.flatnonzero((result.y_true == true) & (result.y_pred == pred))
-    conf = result.probs[idx, pred] if len(idx) else np.zeros(0)
-    return idx[np.argsort(-conf, kind="stable")]
-
-
-class _ClassItem(QTableWidgetItem):
-    """A class name that sorts by the class's index (0, 1, …, 9, 10), not alphabetically."""
-
-    def __init__(self, name: str, index: int):
-        super().__init__(name)
-        self.index = index
-
-    def __lt__(self, other) -> bool:
-        return self.index < getattr(other, "index", -1)
-
-
-class EvaluationTab(DemoFallback, InspectTab):
+class EvaluationTab(EpochTarget, DemoFallback, InspectTab):
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(state, parent)
-        self.result = None              # EvalResult of the current model on the test (or validation) split
+        self.result = None              # EvalResult on view: the current model's, or the timeline epoch's
         self.split_name, self.split = "test", None   # the images `result` was computed on
+        self._model_result = None       # the current model's EvalResult on the chosen split
         self._result_for = None         # the LoadedModel it belongs to
-        self._model_seen = None
+        self._epoch_results = LRU(24)   # (run, epoch, split) -> (EvalResult, epoch of the weights used)
+        self._evaluating = None         # the key of the evaluation under way
+        self._shown_weights: int | None = None   # the epoch whose weights gave `result` (nearest kept)
         self._loaded = None             # the model on view: the state's, or the demo model
         self._demo = False
         self.cm: np.ndarray | None = None
@@ -94,8 +77,6 @@ class EvaluationTab(DemoFallback, InspectTab):
         self.mode = QComboBox()
         self.mode.addItems(["Counts", "Normalised by row (recall)"])
         self.mode.currentIndexChanged.connect(self._draw_matrix)
-        self.epochs = EpochSlider()
-        self.epochs.epochChanged.connect(self._epoch_selected)
 
         self.matrix = HeatmapView(cmap="blues", placeholder="No confusion matrix yet.")
         self.matrix.setMinimumSize(380, 340)
@@ -163,17 +144,20 @@ class EvaluationTab(DemoFallback, InspectTab):
         lay = QVBoxLayout(self.content)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
-        lay.addWidget(self.epochs)
         lay.addWidget(split, 1)
 
     # -- state ------------------------------------------------------------------------------------
+    def _forget_results(self) -> None:
+        self.result = self._model_result = None
+        self._epoch_results.clear()
+
     def _dataset_changed(self) -> None:
-        self.result = None
+        self._forget_results()
         self.mark_stale()
 
     def _split_changed(self) -> None:
         self.eval_button.setText(f"Evaluate on the {self.split_choice.currentText().split()[0].lower()} set")
-        self.result = None
+        self._forget_results()
         self.mark_stale()
 
     def _chosen_split(self, loaded):
@@ -191,11 +175,31 @@ class EvaluationTab(DemoFallback, InspectTab):
     def _run_changed(self) -> None:
         self._snapshots.clear()
         self._epoch_records.clear()
+        self._epoch_results.clear()
         self.mark_stale()
+
+    def set_epoch(self, run_dir, epoch) -> None:
+        """Show `epoch` of the run `run_dir` (the timeline's choice); (None, None): the current model."""
+        if self.store_epoch(run_dir, epoch):
+            self.mark_stale()
+
+    def _view_epoch(self) -> int | None:
+        """The timeline's epoch when it is not the current model's; None for the current model."""
+        return None if self._demo else self.timeline_epoch(self._loaded)
+
+    def _wanted_key(self, epoch: int | None):
+        split = self.split_choice.currentData()
+        return ("model", split) if epoch is None else (str(self.state.run_dir), epoch, split)
+
+    def _feed_hardest(self, model, result) -> None:
+        """Hardest examples rank the images of the result on view (of the timeline's epoch), once per result."""
+        if result is not None and model is not None and self.hardest.result is not result:
+            self.hardest.set_evaluation(model, *reversed(self._chosen_split(self._loaded)), result)
 
     def _epoch_ended(self, event) -> None:
         epoch = getattr(event, "epoch", None)   # a resumed run may have rewritten this epoch's snapshot
         self._snapshots = {k: v for k, v in self._snapshots.items() if k[1] != epoch}
+        self._epoch_records.clear()
         self.mark_stale()
 
     def _training_state_changed(self, _value: str) -> None:
@@ -213,15 +217,23 @@ class EvaluationTab(DemoFallback, InspectTab):
             return
         self.show_content()
         if self._result_for is not loaded:
-            self.result = None
-        self._load_epochs(new_model=loaded is not self._model_seen)
-        self._model_seen = loaded
+            self._model_result = None
+        self._load_epochs()
+        epoch = self._view_epoch()
+        if epoch is None:
+            self.result, self._shown_weights = self._model_result, None
+            self._feed_hardest(loaded, self.result)
+        else:
+            self.result, self._shown_weights, model = self._epoch_results.get(self._wanted_key(epoch)) or (None,) * 3
+            self._feed_hardest(model, self.result)
         live = self.state.training_state == "running"
-        if self.result is None and not self.busy and not live and self._can_evaluate():
+        under_way = self.busy and self._evaluating == self._wanted_key(epoch)
+        if self.result is None and not under_way and not live and self._can_evaluate():
             self.evaluate()
         elif self.result is None and live:
-            self.show_note("While training runs, the matrix of each finished epoch is shown; the current model "
-                           "is evaluated when training pauses or ends, or when you click Evaluate.")
+            self.cancel(quiet=True)
+            self.show_note("While training runs, the matrix of each finished epoch is shown; the model is "
+                           "evaluated when training pauses or ends, or when you click Evaluate.")
         self._display()
 
     def _trained_on(self) -> str | None:
@@ -255,39 +267,46 @@ class EvaluationTab(DemoFallback, InspectTab):
         if loaded is None or not self._can_evaluate():
             return
         name, split = self._chosen_split(loaded)
+        epoch, run_dir = self._view_epoch(), self.state.run_dir
+        key = self._wanted_key(epoch)
 
         def work(progress, should_stop):
             from studio.core.engine.evaluate import evaluate
 
+            model, shown = (loaded, None) if epoch is None else epoch_weights(run_dir, epoch)
             with inspect_lock:   # another tab's hooks on this model must not see these batches
-                return evaluate(loaded.model, split, tuple(loaded.input_shape), loaded.mean, loaded.std,
-                                progress=progress, should_stop=should_stop, num_classes=len(loaded.classes))
+                return evaluate(model.model, split, tuple(model.input_shape), model.mean, model.std,
+                                progress=progress, should_stop=should_stop,
+                                num_classes=len(model.classes)), shown, model
 
-        def done(result) -> None:
+        def done(outcome) -> None:
+            result, shown, model = outcome
+            self._evaluating = None
             if result.cancelled:
                 return
-            self.result, self._result_for = result, loaded
-            self.split_name, self.split = name, split
-            self.shown_epoch = None
-            self.epochs.select(getattr(loaded, "epoch", -1))
-            self._display()
-            self.hardest.set_evaluation(loaded, split, name, result)
+            if epoch is None:
+                self._model_result, self._result_for = result, loaded
+            else:
+                self._epoch_results.put(key, (result, shown, model))
+            if key == self._wanted_key(self._view_epoch()):
+                self.result, self._shown_weights = result, shown
+                self.split_name, self.split = name, split
+                self._display()
+            self._feed_hardest(model, result)
 
-        self.start(f"Evaluating on {len(split):,} {name} images…", work, done)
+        what = "the current model" if epoch is None else f"the model of epoch {epoch}"
+        self._evaluating = key
+        self.start(f"Evaluating {what} on {len(split):,} {name} images…", work, done)
 
     # -- epochs ----------------------------------------------------------------------------------
-    def _load_epochs(self, new_model: bool = False) -> None:
-        epochs: list[int] = []
-        if self.state.run_dir is not None and not self._demo:
-            from studio.core.runs import epoch_records, read_epoch_snapshots
+    def _load_epochs(self) -> None:
+        if self.state.run_dir is not None and not self._demo and not self._epoch_records:
+            from studio.core.runs import epoch_records
 
-            # Epoch 0 keeps the initial kernels only: there is no matrix before any training.
-            epochs = [e for e in read_epoch_snapshots(Path(self.state.run_dir)) if e > 0]
             try:
                 self._epoch_records = {int(r["epoch"]): r for r in epoch_records(Path(self.state.run_dir))}
             except Exception:  # noqa: BLE001 - the loss line is a nicety; the matrix still shows
                 self._epoch_records = {}
-        self.epochs.set_epochs(epochs, getattr(self._loaded, "epoch", None), new_model=new_model)
 
     @guarded
     def _dataset_note(self) -> str:
@@ -301,9 +320,6 @@ class EvaluationTab(DemoFallback, InspectTab):
     def _demo_line(self) -> str:
         return f"<br>{model_caption(self._loaded, True)}" if self._demo else ""
 
-    def _epoch_selected(self, epoch: int) -> None:
-        self._display()
-
     def _snapshot_cm(self, epoch: int) -> np.ndarray | None:
         key = (str(self.state.run_dir), epoch)
         if key not in self._snapshots:
@@ -315,28 +331,32 @@ class EvaluationTab(DemoFallback, InspectTab):
 
     # -- showing -------------------------------------------------------------------------------
     def _display(self) -> None:
-        """Show the current model's evaluation, or the matrix kept for the epoch the slider is on."""
-        loaded = self._loaded
-        epoch = self.epochs.selected()
-        use_result = self.result is not None and (epoch is None or epoch == getattr(loaded, "epoch", None))
-        if use_result:
-            self.shown_epoch = None
+        """Show the evaluation on view (the current model's or the timeline epoch's), else the kept matrix."""
+        loaded, epoch = self._loaded, self._view_epoch()
+        self.shown_epoch = epoch
+        if self.result is not None:
             self.cm = self.result.confusion
             n = int(self.cm.sum())
-            which = "the demo model" if self._demo else "current model"
+            if epoch is None:
+                which = "the demo model" if self._demo else "current model"
+                which += f", epoch {loaded.epoch}" if getattr(loaded, "epoch", 0) else ""
+            else:
+                which = epoch_title(epoch, self._shown_weights)
             self.summary.setText(f"<b>Accuracy</b> {self.result.accuracy:.2%} &nbsp; <b>Loss</b> "
-                                 f"{self.result.loss:.4f} &nbsp; on {n:,} {self.split_name} images ({which}"
-                                 + (f", epoch {loaded.epoch})" if getattr(loaded, "epoch", 0) else ")")
+                                 f"{self.result.loss:.4f} &nbsp; on {n:,} {self.split_name} images ({which})"
                                  + self._dataset_note() + self._demo_line())
-        elif epoch is not None:
+        elif self.split_choice.currentData() == "test" and self.state.run_dir is not None and not self._demo:
+            # not evaluated (yet, or not while training runs): the matrix the run kept for this epoch
+            epoch = getattr(loaded, "epoch", 0) if epoch is None else epoch
             try:
                 cm = self._snapshot_cm(epoch)
             except Exception as exc:  # noqa: BLE001
                 self.show_error(str(exc))
                 cm = None
-            if cm is None:
+            if cm is None:   # epoch 0 kept no matrix: its evaluation shows when it is done
+                self.summary.setText(f"Evaluating the model at {epoch_title(epoch)}…")
                 return
-            self.shown_epoch, self.cm = epoch, cm
+            self.cm = cm
             record = self._epoch_records.get(epoch, {})
             loss = f" &nbsp; <b>Loss</b> {record['test_loss']:.4f}" if "test_loss" in record else ""
             self.summary.setText(f"<b>Accuracy</b> {metrics.accuracy(cm):.2%}{loss} &nbsp; on {int(cm.sum()):,} "
@@ -380,7 +400,7 @@ class EvaluationTab(DemoFallback, InspectTab):
         self.prf.setSortingEnabled(False)
         self.prf.setRowCount(len(classes))
         for i, name in enumerate(classes):
-            cells = [_ClassItem(name, i)]
+            cells = [ClassItem(name, i)]
             for key in ("precision", "recall", "f1"):
                 item = QTableWidgetItem()
                 item.setData(Qt.ItemDataRole.DisplayRole, round(float(prf[key][i]), 3))
@@ -424,12 +444,12 @@ class EvaluationTab(DemoFallback, InspectTab):
         self.cell = (true, pred)
         self.matrix.select(self.cell)
         self.pages.setCurrentIndex(0)
-        if self.shown_epoch is not None or self.result is None:
+        if self.result is None:
             self.cell_images = np.zeros(0, dtype=np.int64)
             self.cell_grid.clear("")
             self.cell_label.setText(f"{int(self.cm[true, pred])} images were {classes[true]} predicted as "
-                                    f"{classes[pred]} after epoch {self.shown_epoch}. Images are kept for the current "
-                                    "model only: move the slider to its epoch (or click Evaluate) to see them.")
+                                    f"{classes[pred]} after epoch {self.shown_epoch}. The images show once this "
+                                    "epoch's model is evaluated (click Evaluate while training runs).")
             return
         idx = cell_indices(self.result, true, pred)
         self.cell_images = idx
@@ -448,7 +468,7 @@ class EvaluationTab(DemoFallback, InspectTab):
         r = self.result
         if r is None or self.state.dataset is None:
             self.grid_images = np.zeros(0, dtype=np.int64)
-            self.pred_grid.clear("The prediction grid needs the current model's evaluation: click Evaluate.")
+            self.pred_grid.clear("The prediction grid needs this model's evaluation: click Evaluate.")
             return
         classes = self._classes()
         keep = np.ones(len(r.y_true), dtype=bool)
@@ -471,3 +491,4 @@ class EvaluationTab(DemoFallback, InspectTab):
             tips.append(f"test image #{i}\ntrue {classes[t]}\npredicted {classes[p]} ({r.probs[i, p]:.1%})")
         self.pred_grid.set_tiles([display_image(split.images[i].numpy()) for i in idx], captions=captions,
                                  caption_colors=colours, tooltips=tips)
+

@@ -14,7 +14,6 @@ per image for the model on view.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from studio.core.inspect.hardest import HardExample, grad_cams, image_losses, rank_hardest
@@ -32,8 +31,9 @@ CAM_OPACITY = 0.45
 def tile_picture(chw: np.ndarray, cam: np.ndarray | None) -> np.ndarray:
     """The image as the split holds it, with the Grad-CAM heat laid over when there is one."""
     from studio.core.inspect.cams import overlay, to_rgb
+    from studio.core.pixels import display_image
 
-    image = chw[0] if chw.shape[0] == 1 else np.ascontiguousarray(chw.transpose(1, 2, 0))
+    image = display_image(chw)
     return to_rgb(image) if cam is None else overlay(image, cam, CAM_OPACITY)
 
 

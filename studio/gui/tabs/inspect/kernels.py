@@ -3,9 +3,9 @@
 The first layer of an RGB model shows each filter as a colour tile, normalised the way seed 001
 does; any other layer shows one input channel's kernels with a diverging colour map (blue
 negative, red positive) on one scale for the whole layer, so tiles can be compared. A run keeps
-the kernels of every finished epoch (and epoch 0, the random initial weights); the epoch slider
-scrubs through them, on one colour scale for all epochs when asked. Before any model exists the
-tab shows the demo model's kernels, and says so.
+the kernels of every finished epoch (and epoch 0, the random initial weights); the window's
+timeline picks the epoch (set_epoch), and a run's kernels share one colour scale over all its epochs,
+so their growth shows. Before any model exists the tab shows the demo model's kernels, and says so.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from studio.gui.tabs.inspect.common import EpochSlider, InspectTab, guarded
+from studio.gui.tabs.inspect.common import InspectTab, guarded
 from studio.gui.tabs.inspect.demo import DemoFallback, model_caption
 from studio.gui.tabs.inspect.lesion_panel import LesionPanel
+from studio.gui.tabs.inspect.timeline_epochs import EpochTarget, epoch_title
 from studio.gui.widgets.heatmap import DIVERGING, ColorBar, colorize
 from studio.gui.widgets.tile_grid import TileGrid
 
@@ -31,7 +32,7 @@ def kernel_text(k: np.ndarray) -> str:
     return "\n".join("  ".join(f"{v:+.3f}" for v in row) for row in k)
 
 
-class KernelsTab(DemoFallback, InspectTab):
+class KernelsTab(EpochTarget, DemoFallback, InspectTab):
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(state, parent)
         self.weights: np.ndarray | None = None   # (out, in, kh, kw) now on screen
@@ -44,6 +45,8 @@ class KernelsTab(DemoFallback, InspectTab):
         self._loaded = None                      # the model on view: the state's, or the demo model
         self._caption = ""
         self._snapshots: dict[tuple[str, int], dict] = {}
+        self._peaks: dict[str, float] = {}       # layer -> largest |weight| over the run's epochs
+        self._demo = False
         self._build_ui()
         state.modelChanged.connect(self.mark_stale)
         state.runChanged.connect(self._run_changed)
@@ -66,12 +69,6 @@ class KernelsTab(DemoFallback, InspectTab):
         self.zoom.setValue(56)
         self.zoom.setMaximumWidth(140)
         self.zoom.setToolTip("Tile size")
-        self.epochs = EpochSlider()
-        self.epochs.epochChanged.connect(self._render_layer)
-        self.fixed_scale = QCheckBox("One colour scale for all epochs")
-        self.fixed_scale.setToolTip("Off: each epoch's kernels use their own range. On: the largest weight of "
-                                    "the layer over every kept epoch sets the scale, so growth is visible")
-        self.fixed_scale.toggled.connect(self._render)
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.grid = TileGrid(tile_size=56, placeholder="No kernels to show.")
@@ -93,10 +90,6 @@ class KernelsTab(DemoFallback, InspectTab):
         lay = QVBoxLayout(self.content)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
-        epochs_row = QHBoxLayout()
-        epochs_row.addWidget(self.epochs, 1)
-        epochs_row.addWidget(self.fixed_scale)
-        lay.addLayout(epochs_row)
         lay.addWidget(self.info)
         lay.addLayout(body, 1)
         self.lesion = LesionPanel(self.state)   # switch filters of the layer on view off (lesion_panel.py)
@@ -105,18 +98,30 @@ class KernelsTab(DemoFallback, InspectTab):
     # -- state -----------------------------------------------------------------------------
     def _run_changed(self) -> None:
         self._snapshots.clear()
+        self._peaks.clear()
         self.mark_stale()
 
     def _epoch_ended(self, event) -> None:
-        # A new snapshot is on disk (a resumed run may have rewritten this epoch's); the slider
-        # follows it when it sits at the newest epoch.
+        # A new snapshot is on disk (a resumed run may have rewritten this epoch's): the scale grows.
         epoch = getattr(event, "epoch", None)
         self._snapshots = {k: v for k, v in self._snapshots.items() if k[1] != epoch}
+        self._peaks.clear()
         self.mark_stale()
+
+    def set_epoch(self, run_dir, epoch) -> None:
+        """Show the kernels of `epoch` of the run `run_dir` (the timeline's choice); (None, None): the model's."""
+        if not self.store_epoch(run_dir, epoch):
+            return
+        if self._stale or self._loaded is None:
+            self.mark_stale()
+        elif self.isVisible():
+            self._render_layer()
+        else:
+            self._stale = True
 
     def refresh(self) -> None:
         loaded, demo = self.model_or_demo()
-        self._loaded = loaded
+        self._loaded, self._demo = loaded, demo
         if loaded is None:
             if not self.start_demo_load():
                 self.show_empty()
@@ -138,9 +143,9 @@ class KernelsTab(DemoFallback, InspectTab):
         if current in self._layers:
             self.layer_box.setCurrentIndex(self._layers.index(current))
         self.layer_box.blockSignals(False)
-        new_model, self._model_seen = loaded is not self._model_seen, loaded
-        self.epochs.set_epochs(self._run_epochs(demo), getattr(loaded, "epoch", None), new_model=new_model)
-        self.fixed_scale.setVisible(len(self.epochs.epochs) > 1)
+        if loaded is not self._model_seen:
+            self._model_seen = loaded
+            self._peaks.clear()
         self._render_layer()
 
     def _run_epochs(self, demo: bool = False) -> list[int]:
@@ -183,10 +188,10 @@ class KernelsTab(DemoFallback, InspectTab):
         self.strip.show_message("")
         loaded = self._loaded
         self.lesion.set_model(loaded, name)
-        epoch = self.epochs.selected()
+        epoch = None if self._demo else self.timeline_epoch(loaded)
         note = ""
         weights = None
-        if epoch is not None and epoch != getattr(loaded, "epoch", None):
+        if epoch is not None:
             try:
                 weights = self._snapshot(epoch)["kernels"].get(name)
             except Exception as exc:  # noqa: BLE001 - a damaged snapshot must not hide the current kernels
@@ -195,7 +200,7 @@ class KernelsTab(DemoFallback, InspectTab):
                 note = f"Epoch {epoch} kept no kernels of {name}; showing the current model's."
             else:
                 note = (f"Kernels of {name} after epoch {epoch}." if epoch else
-                        f"Kernels of {name} at epoch 0: the random initial weights, before any training.")
+                        f"Kernels of {name} at {epoch_title(0)}, before any training.")
         if weights is None:
             weights = self._model_weights(name)
             if not note:
@@ -229,8 +234,9 @@ class KernelsTab(DemoFallback, InspectTab):
             c = min(self.channel.value(), cin - 1)
             m = max(abs(lo_all), abs(hi_all)) or 1.0
             scale = f"one colour scale for the layer, ±{m:.3g}"
-            if self.fixed_scale.isChecked() and not self.fixed_scale.isHidden():
-                m = self.epochs_peak() or m
+            peak = self.epochs_peak()
+            if peak:   # a run's epochs: one scale for all of them, so the timeline shows growth
+                m = peak
                 scale = f"one colour scale for the layer over every epoch, ±{m:.3g}"
             images = [colorize(w[i, c], DIVERGING, (-m, m)) for i in range(out)]
             self.colorbar.set_range(-m, m, title="weight")
@@ -240,16 +246,31 @@ class KernelsTab(DemoFallback, InspectTab):
             self.zoom.setValue(96 if out <= 16 else 72 if out <= 64 else 48 if out <= 256 else 32)
         self.grid.set_tiles(images, captions=[str(i) for i in range(out)], tooltips=self._tooltip)
         shown = "colour tiles" if self.rgb_mode else f"input channel {min(self.channel.value(), cin - 1)}"
-        self.info.setText(f"{self._caption}  {self._note}  {out} filters, {cin} input channel(s), {kh}×{kw}; {shown}; "
+        self.info.setText(f"{self._epoch_caption()}  {self._note}  {out} filters, {cin} input channel(s), {kh}×{kw}; {shown}; "
                           f"values {lo_all:.3g} … {hi_all:.3g}; {scale}.")
 
+    def _epoch_caption(self) -> str:
+        """The model line; on a timeline epoch without the loaded model's epoch, which the note gives."""
+        if self._demo or self.timeline_epoch(self._loaded) is None or self.state.run_dir is None:
+            return self._caption
+        return f"Model: {self._loaded.model_name} of run {self.state.run_dir.name}."
+
     def epochs_peak(self) -> float:
-        """The largest |weight| of the selected layer over every kept epoch and the model on view."""
+        """The largest |weight| of the selected layer over the run's kept epochs and the model on view;
+        0 when there is no run (the demo model). Computed once per run and layer."""
         name = self.selected_layer()
         if name is None or self._loaded is None:
             return 0.0
+        epochs = self._run_epochs(self._demo)
+        if len(epochs) < 2:
+            return 0.0
+        if name not in self._peaks:
+            self._peaks[name] = self._peak_over(name, epochs)
+        return self._peaks[name]
+
+    def _peak_over(self, name: str, epochs: list[int]) -> float:
         peaks = [float(np.abs(self._model_weights(name)).max(initial=0.0))]
-        for epoch in self.epochs.epochs:
+        for epoch in epochs:
             try:
                 weights = self._snapshot(epoch)["kernels"].get(name)
             except Exception:  # noqa: BLE001 - a damaged snapshot is reported when it is shown

@@ -173,13 +173,15 @@ class ModelPicker(QWidget):
 
     # ---------------------------------------------------------------- feedback
 
-    def show_loaded(self, loaded) -> None:
+    def show_loaded(self, loaded, epoch_note: str = "") -> None:
+        """epoch_note: which epoch of the run answers, when the window's timeline chose one."""
         c, h, w = loaded.input_shape
         classes = loaded.classes
         names = ", ".join(classes[:6]) + (", …" if len(classes) > 6 else "")
         self.info.setStyleSheet("")
         self.info.setText(f"<b>{html.escape(loaded.model_name)}</b> · input {c}×{h}×{w} · {len(classes)} classes "
-                          f"({html.escape(names)}) · {html.escape(_short_source(loaded.source))}")
+                          f"({html.escape(names)}) · {html.escape(_short_source(loaded.source))}"
+                          + (f" · <b>at {html.escape(epoch_note)}</b>" if epoch_note else ""))
         self.info.setToolTip(str(loaded.source))
 
     def show_error(self, message: str) -> None:

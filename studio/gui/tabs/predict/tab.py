@@ -5,7 +5,9 @@ state.filesDropped), the Open buttons, or the clipboard (Ctrl+V). Each becomes a
 results table; the selected row is explained beside it: the original, exactly what the
 network receives, a saliency map over it (Grad-CAM or another method, cam_controls), and the top-k probabilities. Decoding and
 inference run in the background (the tab's job queue) through studio.core.inspect.pipeline,
-the same functions `cnn-studio predict` calls, on the tab's own copy of the model.
+the same functions `cnn-studio predict` calls, on the tab's own copy of the model. When the
+window's timeline is on an earlier epoch of the current run (set_epoch), the current run's model is
+that epoch's, from the run's weight snapshots; the model line says which epoch answers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from studio.core.inspect.pipeline import Detail, InputItem, ItemResult
 from studio.core.runs.loaded_model import private_copy
 from studio.core.runs.sources import load_source
 from studio.gui.concurrency.serial_queue import JobQueue
+from studio.gui.tabs.inspect.timeline_epochs import EpochTarget, epoch_title, epoch_weights
 from studio.gui.tabs.predict.model_picker import ModelPicker
 from studio.gui.tabs.predict.detail import DetailPanel
 from studio.gui.tabs.predict.adversarial import AdversarialPanel, detail_tabs
@@ -37,7 +40,7 @@ DROP_TEXT = ("<p style='font-size:15px'><b>Drop photos, scanned digits or whole 
              "<p>Dropping files on any tab brings you here.</p>")
 
 
-class PredictTab(QWidget):
+class PredictTab(EpochTarget, QWidget):
     def __init__(self, state, parent=None):
         super().__init__(parent)
         self.state = state
@@ -53,6 +56,7 @@ class PredictTab(QWidget):
         self._pasted = 0
         self._user_picked = False
         self._current_stale = False
+        self.epoch_note = ""                   # which epoch answers, when the timeline chose one
         self._build_ui()
         self.setAcceptDrops(True)
         state.filesDropped.connect(self.add_paths)
@@ -153,17 +157,40 @@ class PredictTab(QWidget):
             if loaded is None:
                 self.picker.show_error("The current run has no model yet: train one, or pick another model.")
                 return
+            epoch, run_dir = self.timeline_epoch(loaded), self.state.run_dir
+            if epoch is not None:
+                self._jobs.submit(lambda stop: _epoch_copy(run_dir, epoch), self._epoch_loaded, self._model_failed,
+                                  tag="load")
+                self._update_status()
+                return
+            self.epoch_note = ""
             self._jobs.submit(lambda stop: private_copy(loaded), self._model_loaded, self._model_failed, tag="load")
         else:
             self._jobs.submit(lambda stop: load_source(source), self._model_loaded, self._model_failed, tag="load")
         self._update_status()
+
+    def set_epoch(self, run_dir, epoch) -> None:
+        """Answer with the current run's model of `epoch` (the timeline's choice); (None, None): the current model.
+
+        Only the current run's entry follows the timeline: a demo model or a checkpoint file has one epoch."""
+        if not self.store_epoch(run_dir, epoch) or self.source is None or self.source.kind != "current":
+            return
+        if self.isVisible():
+            self._source_chosen(self.source)
+        else:
+            self._current_stale = True
+
+    def _epoch_loaded(self, outcome) -> None:
+        loaded, requested, shown = outcome
+        self.epoch_note = epoch_title(requested, shown)
+        self._model_loaded(loaded)
 
     def _model_loaded(self, loaded) -> None:
         self.model = loaded
         self.settings = pipeline.settings_for(loaded, centre=self.details.centre_box.isChecked())
         self.details.cam_controls.set_layers(conv_layer_names(loaded.model))
         self.details.cam_controls.apply(self.settings)
-        self.picker.show_loaded(loaded)
+        self.picker.show_loaded(loaded, self.epoch_note)
         self._show_digit_controls()
         self._predict_all()
         self.adversarial.refresh()
@@ -450,3 +477,8 @@ class PredictTab(QWidget):
         """(name, result) of every input, in the order added."""
         return list(zip((item.name for item in self.items), self.results))
 
+
+def _epoch_copy(run_dir, epoch: int):
+    """The tab's own copy of the run's model at `epoch` (Grad-CAM hooks it): in a worker."""
+    loaded, shown = epoch_weights(run_dir, epoch)
+    return private_copy(loaded), epoch, shown

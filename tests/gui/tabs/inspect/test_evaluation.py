@@ -106,17 +106,29 @@ def test_rows_can_be_normalised(tab):
     assert tab.matrix.levels == (0.0, 1.0)
 
 
-def test_epoch_slider_steps_through_kept_matrices(qtbot, tab):
-    assert tab.epochs.epochs == [1, 2]
-    tab.epochs.select(1)
-    kept = load_epoch_snapshot(tab.state.run_dir, 1)["confusion"]
+def test_set_epoch_shows_that_epochs_matrix_then_its_models_evaluation(qtbot, tab):
+    run_dir = tab.state.run_dir
+    tab.set_epoch(run_dir, 1)   # what the window's timeline calls
     assert tab.shown_epoch == 1
+    kept = load_epoch_snapshot(run_dir, 1)["confusion"]
+    qtbot.waitUntil(lambda: not tab.busy and tab.result is not None, timeout=30000)
+    # the model of epoch 1, loaded alone from its weight snapshot, gives the matrix the run kept
     np.testing.assert_array_equal(tab.cm, kept)
-    assert "after epoch 1" in tab.summary.text() and "Loss" in tab.summary.text()
+    assert "epoch 1" in tab.summary.text()
+    assert tab.pred_grid.count() == 60   # the grid is epoch 1's predictions
     qtbot.mouseClick(tab.matrix.canvas, Qt.MouseButton.LeftButton, pos=tab.matrix.cell_center(2, 2))
-    assert tab.cell_grid.count() == 0 and "current model only" in tab.cell_label.text()
-    tab.epochs.select(2)   # the loaded model's epoch: its full evaluation again
-    assert tab.shown_epoch is None and tab.cell_grid.count() == tab.cm[2, 2]
+    assert tab.cell_grid.count() == tab.cm[2, 2]
+    tab.set_epoch(run_dir, 2)   # the loaded model's epoch: its full evaluation again
+    assert tab.shown_epoch is None and "current model, epoch 2" in tab.summary.text()
+    tab.set_epoch(run_dir, 1)   # kept per epoch: no second evaluation
+    assert not tab.busy and tab.result is not None and "epoch 1" in tab.summary.text()
+
+
+def test_epoch_zero_is_the_random_start(qtbot, tab):
+    tab.set_epoch(tab.state.run_dir, 0)
+    qtbot.waitUntil(lambda: not tab.busy and tab.result is not None, timeout=30000)
+    assert "epoch 0, the random initial weights" in tab.summary.text()
+    assert tab.result.accuracy < 0.3   # about chance for ten classes
 
 
 def test_while_training_runs_the_epoch_matrix_shows_without_evaluating(qtbot, run):
