@@ -27,6 +27,7 @@ from studio.core.engine.devices import cpu_threads, resolve_device
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
 from studio.core.engine.epoch_end import killed_before_first_checkpoint, reconcile_best, write_epoch_end
 from studio.core.engine.guards import LossWatch, out_of_memory_message
+from studio.core.engine.health import attach_health
 from studio.core.engine.optim import make_optimizer, make_scheduler
 from studio.core.engine.selection import BestEpoch
 from studio.core.errors import CheckpointError, RunError, StudioError
@@ -132,6 +133,7 @@ class Trainer:
         if self.resume:
             self._restore()
         self.forward_model = torch.compile(self.model) if cfg.compile else self.model
+        self.health = attach_health(self)   # health records and the diagnosis (engine/health.py)
         self._prepared = True
 
     def _channels_last_works(self) -> bool:
@@ -442,6 +444,8 @@ class Trainer:
         if getattr(self, "_opened", False) and (self.run_dir / "config.json").exists():
             runs.write_status(self.run_dir, end.status, end.reason, epochs_done=end.epochs_done,
                               best_test_acc=self.best_test_acc)
+        if getattr(self, "health", None) is not None:
+            self.health.finish(end)   # the last diagnosis, before FitEnd: FitEnd stays the last event
         self._emit_safely(end)
         if self._writer is not None:
             self._writer.close()
