@@ -50,6 +50,7 @@ class RunRecords:
             self.epochs.append(record)
         elif kind == "health":
             self.health.append(record)
+            thin(self.health)
         elif kind == "health_epoch":
             self.health_epochs.append(record)
         elif kind == "fit_start":
@@ -93,6 +94,17 @@ class RunRecords:
         rows = [r for r in self.health if list(r.get("layers") or []) == layers]
         values = np.asarray([[_num(v) for v in (r.get(key) or [])] for r in rows], dtype=np.float64)
         return layers, np.asarray([_num(r.get("x")) for r in rows]), values.reshape(len(rows), len(layers))
+
+
+MAX_HEALTH = 2000   # step records kept in memory; the rules read the first and the last third
+
+
+def thin(records: list, limit: int = MAX_HEALTH) -> None:
+    """Past `limit`, drop every other record of the older half (in place): memory stays bounded, the
+    start of the run and the latest records stay."""
+    if len(records) > limit:
+        half = len(records) // 2
+        records[:half] = records[:half:2]
 
 
 def _x(record: dict) -> float:

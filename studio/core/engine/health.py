@@ -35,7 +35,8 @@ from studio.core.engine.events import (
     event_record,
 )
 
-HEALTH_EVERY = 10        # optimiser steps between two HealthStep records (bench/health_cost.py: ~1 % on CPU)
+HEALTH_EVERY = 10        # optimiser steps between two HealthStep records, at least (bench/health_cost.py)
+PER_EPOCH = 20           # and at most about this many per epoch: a long run's metrics.jsonl stays small
 PROBE_IMAGES = 256       # held-out images run through the model per epoch to count dead units
 
 
@@ -110,7 +111,7 @@ class HealthMonitor:
         try:
             self.records.add(event_record(end))
             self._diagnose(end.epochs_done)
-        except Exception:   # the run's own ending matters more than its diagnosis
+        except Exception:  # noqa: BLE001 (the run's own ending matters more than its diagnosis)
             traceback.print_exc()
 
     def _fit_start(self, event: FitStart) -> None:
@@ -122,6 +123,7 @@ class HealthMonitor:
         else:
             self.records.add(event_record(event))
         self._epoch, self._x = event.start_epoch + 1, float(event.start_epoch)
+        self.every = max(self.every, event.batches_per_epoch // PER_EPOCH)
 
     def _emit(self, event) -> None:
         self.records.add(event_record(event))

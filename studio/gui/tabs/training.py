@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
     QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from studio.gui.tabs.training_history import (  # noqa: F401  (re-exported: the tab's public names)
-    RunHistory, accuracy_margin, epoch_line, read_history, records_to_packet, smoothing_for,
-)
 from studio.core.diagnosis.findings import describe_action
 from studio.gui.tabs.diagnosis_panel import DiagnosisPanel
 from studio.gui.tabs.health import HealthView
+from studio.gui.tabs.training_history import (  # noqa: F401  (re-exported: the tab's public names)
+    RunHistory, accuracy_margin, epoch_line, read_history, records_to_packet, smoothing_for,
+)
 from studio.gui.widgets.metric_plot import PALETTE, MetricPlot
 
 REDRAW_INTERVAL_MS = 100       # 10 Hz: smooth enough to the eye, cheap enough for a 2-core machine
@@ -165,7 +165,7 @@ class TrainingTab(QWidget):
         self.title.setText(f"Run: {history.name}")
         self._show_summary(history)
         self.diagnosis.set_findings(history.diagnosis)
-        self._mark_dirty(health=True)
+        self._redraw_health_now()
         if redraw:
             self.redraw(force=True)
         return history
@@ -400,13 +400,17 @@ class TrainingTab(QWidget):
         self._dirty_batches |= batches
         self._dirty_epochs |= epochs
         self._dirty_health |= health
-        if health and not self._timer.isActive() and self.isVisible():
-            self.redraw(force=False)   # a past run or a switch of page: no timer runs to draw it
+
+    def _redraw_health_now(self) -> None:
+        """A past run or a switch of page: no live timer may run to draw it."""
+        self._mark_dirty(health=True)
+        if not self._timer.isActive() and self.isVisible():
+            self.redraw()
 
     @Slot(int)
     def _on_page_changed(self, _index: int) -> None:
-        if "_dirty_health" in vars(self):   # not while Qt takes the widget apart (its pages go one by one)
-            self._mark_dirty(health=True)
+        if "_timer" in vars(self):   # not while Qt takes the widget apart (its pages go one by one)
+            self._redraw_health_now()
 
     # ------------------------------------------------------------ the diagnosis's buttons
 

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from studio.core.diagnosis.records import thin
 from studio.core.diagnosis.stats import Z95, accuracy_margin  # noqa: F401  (re-exported: the tab's names)
 from studio.gui.widgets.metric_plot import GrowingBuffer
 
@@ -115,6 +116,7 @@ class RunHistory:
                 self.diagnosis = list(record.get("findings") or [])
             else:
                 self.health.append(record)
+                thin(self.health)   # a long run: bounded memory and plotting
 
     def _flush(self, batch_records: list[dict]) -> None:
         packet = records_to_packet(batch_records)

@@ -33,7 +33,7 @@ def alarms(trainer):
 
 
 def test_lr_10_with_adam_is_diagnosed_as_diverging(tmp_path):
-    trainer, end, codes = train(tmp_path, TrainConfig(lr=10.0, epochs=2))
+    trainer, end, _ = train(tmp_path, TrainConfig(lr=10.0, epochs=2))
     assert end.status == "failed"
     finding = alarms(trainer)[0]
     assert finding["code"] == "diverging"
@@ -42,7 +42,7 @@ def test_lr_10_with_adam_is_diagnosed_as_diverging(tmp_path):
 
 
 def test_lr_1e_6_is_diagnosed_as_too_low(tmp_path):
-    trainer, end, codes = train(tmp_path, TrainConfig(lr=1e-6, epochs=2))
+    trainer, _, _ = train(tmp_path, TrainConfig(lr=1e-6, epochs=2))
     finding = alarms(trainer)[0]
     assert finding["code"] == "lr_too_low"
     assert finding["action"]["lr"] > 1e-6
@@ -56,7 +56,7 @@ def test_a_large_negative_bias_is_diagnosed_as_dead_relus(tmp_path):
                 if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
                     module.bias.fill_(-10.0)
 
-    trainer, end, codes = train(tmp_path, TrainConfig(epochs=1), before_fit=kill)
+    trainer, _, _ = train(tmp_path, TrainConfig(epochs=1), before_fit=kill)
     finding = alarms(trainer)[0]
     assert finding["code"] == "dead_relu"
     assert set(finding["evidence"]["layers"].values()) == {1.0}
@@ -65,7 +65,7 @@ def test_a_large_negative_bias_is_diagnosed_as_dead_relus(tmp_path):
 def test_a_two_channel_model_on_cifar10_sample_is_diagnosed_as_underfitting(tmp_path):
     config = TrainConfig(dataset="cifar10-sample", model="configurable-cnn", epochs=5,
                          model_options={"conv_channels": [2], "hidden_sizes": []})
-    trainer, end, codes = train(tmp_path, config)
+    trainer, _, codes = train(tmp_path, config)
     assert "underfitting" in codes
     finding = next(f for f in trainer.health.findings if f["code"] == "underfitting")
     assert finding["action"]["model_options"]["conv_channels"] == [16]
@@ -73,7 +73,7 @@ def test_a_two_channel_model_on_cifar10_sample_is_diagnosed_as_underfitting(tmp_
 
 def test_cifar_cnn_on_500_images_is_diagnosed_as_overfitting(tmp_path, monkeypatch):
     """Up to 30 epochs, stopped as soon as the live diagnosis says overfitting (it takes about ten)."""
-    import studio.core.data as data
+    from studio.core import data
 
     load = data.load_dataset
 

@@ -1,5 +1,6 @@
 """The diagnosis rules on synthetic record lists: each fires on its fault and stays quiet on a healthy run."""
 
+import json
 import math
 
 import pytest
@@ -32,6 +33,18 @@ def run_records(train_loss, train_acc, val_loss, val_acc, *, lr=2e-3, optimizer=
             records.append(dict(health_epochs(e), event="health_epoch", epoch=e))
     records.append(fit_end or {"event": "fit_end", "status": "done", "reason": "finished", "epochs_done": len(train_loss)})
     return records
+
+
+def flat_run(run_dir):
+    """A run whose loss stays flat with tiny steps: diagnosed as a too-low learning rate."""
+    records = run_records([2.30, 2.30, 2.29], [0.1, 0.1, 0.11], [2.3, 2.3, 2.29], [0.1, 0.1, 0.1], lr=1e-6,
+                          health=lambda e, b: {"layers": ["conv", "fc"], "grad_norm": [0.1, 0.2],
+                                               "update_ratio": [5e-6, 6e-6]},
+                          health_epochs=lambda e: {"relu_layers": ["relu1"], "dead_fraction": [0.1], "gaps": {},
+                                                   "class_counts": [10] * 10, "class_recall": [0.1] * 10})
+    run_dir.mkdir(parents=True)
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return run_dir
 
 
 def codes(records, alarms_only=True):
@@ -188,3 +201,11 @@ def test_an_action_becomes_the_next_runs_settings():
         apply_action(config, {"no_such_setting": 1})
     with pytest.raises(StudioError):
         apply_action(config, {"lr": -1.0})
+
+
+def test_step_records_are_thinned_past_the_limit_keeping_the_start_and_the_latest():
+    from studio.core.diagnosis.records import thin
+
+    records = list(range(11))
+    thin(records, limit=10)
+    assert records == [0, 2, 4, 5, 6, 7, 8, 9, 10]

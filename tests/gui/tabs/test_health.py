@@ -3,27 +3,13 @@ and a live run in the window feeding both."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from studio.gui.state import StudioState
 from studio.gui.tabs.training import TrainingTab
-from tests.core.diagnosis.test_rules import run_records
-
-
-def flat_run(run_dir):
-    """A run whose loss stays flat with tiny steps: diagnosed as a too-low learning rate."""
-    records = run_records([2.30, 2.30, 2.29], [0.1, 0.1, 0.11], [2.3, 2.3, 2.29], [0.1, 0.1, 0.1], lr=1e-6,
-                          health=lambda e, b: {"layers": ["conv", "fc"], "grad_norm": [0.1, 0.2],
-                                               "update_ratio": [5e-6, 6e-6]},
-                          health_epochs=lambda e: {"relu_layers": ["relu1"], "dead_fraction": [0.1], "gaps": {},
-                                                   "class_counts": [10] * 10, "class_recall": [0.1] * 10})
-    run_dir.mkdir(parents=True)
-    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    return run_dir
+from tests.core.diagnosis.test_rules import flat_run
 
 
 def buttons(tab, prefix):
