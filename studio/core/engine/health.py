@@ -90,7 +90,8 @@ class HealthMonitor:
             return   # our own records coming back through the trainer's listeners
         if isinstance(event, FitStart):
             self._fit_start(event)
-        elif isinstance(event, BatchEnd):
+            return
+        if isinstance(event, BatchEnd):
             self._epoch, self._batches = event.epoch, max(event.batches, 1)
             self._x = event.epoch - 1 + event.batch / self._batches
             self.records.add_batch(event.epoch, event.step, self._x, event.loss, event.accuracy)
@@ -98,8 +99,8 @@ class HealthMonitor:
         self.records.add(event_record(event))
         if isinstance(event, EpochEnd):
             self._epoch = event.epoch + 1
-            self._emit(self._epoch_health(event))
-            self._diagnose(event.epoch)
+            self._safely(lambda: self._emit(self._epoch_health(event)))
+            self._safely(lambda: self._diagnose(event.epoch))
         elif isinstance(event, FitEnd) and not self._finished:   # a trainer that did not call finish()
             self.findings = self._findings()
             self.enabled = False
@@ -108,11 +109,16 @@ class HealthMonitor:
         """The run ends: the diagnosis of the whole run, sent before the FitEnd event (the last one)."""
         self._finished = True
         self.enabled = False
+        self.records.add(event_record(end))
+        self._safely(lambda: self._diagnose(end.epochs_done))
+
+    def _safely(self, work) -> None:
+        """Health is a bystander: a model or optimiser it cannot measure never stops the training."""
         try:
-            self.records.add(event_record(end))
-            self._diagnose(end.epochs_done)
-        except Exception:  # noqa: BLE001 (the run's own ending matters more than its diagnosis)
+            work()
+        except Exception:  # noqa: BLE001
             traceback.print_exc()
+            self.enabled = False
 
     def _fit_start(self, event: FitStart) -> None:
         trainer = self.trainer
@@ -142,8 +148,10 @@ class HealthMonitor:
 
     def _pre_step(self, optimizer, args, kwargs) -> None:
         self._steps += 1
-        if self._steps % self.every:
-            return
+        if self._steps % self.every == 0:
+            self._safely(self._measure_before)
+
+    def _measure_before(self) -> None:
         params = self._params()
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
         with torch.no_grad():
@@ -154,9 +162,11 @@ class HealthMonitor:
         self._pending = True
 
     def _post_step(self, optimizer, args, kwargs) -> None:
-        if not self._pending:
-            return
-        self._pending = False
+        if self._pending:
+            self._pending = False
+            self._safely(self._measure_after)
+
+    def _measure_after(self) -> None:
         params, before = self._params(), self._before
         with torch.no_grad():
             sizes = torch._foreach_norm(before)

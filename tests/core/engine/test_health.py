@@ -63,3 +63,15 @@ def test_a_unit_is_dead_when_it_is_zero_for_every_image():
     out[2, 0, 1, 1] = 0.5            # channel 0 fires once: alive
     assert _dead_share(torch.relu(out)) == pytest.approx(2 / 3)
     assert _dead_share(torch.ones(4, 5)) == 0.0
+
+
+def test_a_measurement_that_fails_switches_health_off_and_training_goes_on(capsys):
+    monitor, model, optimizer, trainer, sent = make_monitor(every=1)
+
+    def broken():
+        raise RuntimeError("sparse gradients")
+
+    monitor._measure_before = broken
+    step(model, optimizer, trainer, monitor, 1)     # no exception reaches the training loop
+    assert not monitor.enabled
+    assert "sparse gradients" in capsys.readouterr().err
