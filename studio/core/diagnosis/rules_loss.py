@@ -9,7 +9,7 @@ from studio.core.diagnosis.records import RunRecords
 
 ADAPTIVE = ("adam", "adamw", "rmsprop")
 DIVERGE_FACTOR = 3.0        # smoothed loss this many times the starting loss: diverging
-FLAT_DROP = 0.10            # the training loss fell less than this share of its start: flat
+FLAT_DROP = 0.05            # the training loss fell less than this share of its start: flat
 RATIO_HIGH = 1e-2           # median update/weight ratio above this: steps too big for the weights
 RATIO_LOW = 1e-4            # below this: steps too small to move them
 

@@ -443,6 +443,9 @@ class TrainingTab(QWidget):
 
         if self.state is None:
             return
+        if self.state.training_state != "idle":
+            self.state.statusMessage.emit("A run is training: apply the suggestion once it has ended.")
+            return
         try:
             config = apply_action(self.state.config, action)
         except StudioError as exc:

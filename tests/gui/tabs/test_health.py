@@ -61,3 +61,16 @@ def test_a_live_run_in_the_window_feeds_the_health_page_and_the_diagnosis(qtbot)
     qtbot.waitUntil(lambda: window.training_tab.diagnosis.findings, timeout=30_000)
     assert {f["code"] for f in window.training_tab.diagnosis.findings} == {"test_precision"}
     close_window(qtbot, window)
+
+
+def test_a_suggestion_waits_for_the_run_to_end(qtbot, tmp_path):
+    state = StudioState()
+    tab = TrainingTab(state)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.show_run(flat_run(tmp_path / "run"))
+    messages = []
+    state.statusMessage.connect(messages.append)
+    state.set_training_state("running")
+    qtbot.mouseClick(buttons(tab, "Apply")[0], Qt.MouseButton.LeftButton)
+    assert state.config.lr != pytest.approx(1e-3) and "once it has ended" in messages[-1]
