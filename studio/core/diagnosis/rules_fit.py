@@ -8,7 +8,7 @@ from studio.core.diagnosis.findings import Finding, describe_action
 from studio.core.diagnosis.records import RunRecords
 from studio.core.diagnosis.stats import accuracy_margin, difference_margin
 
-RISE = 0.10                 # held-out loss this share above its lowest: rising
+TRAIN_FELL = 0.30           # the training loss fell by this share since the held-out loss's best epoch
 MIN_GAP = 0.02              # an accuracy gap below 2 points is never called overfitting
 LOW_ACCURACY = 0.60         # training accuracy below this is low ...
 FLAT_GAIN = 0.03            # ... and flat when the last epochs added less than this per epoch
@@ -31,8 +31,8 @@ def overfitting(run: RunRecords) -> Finding | None:
         return None
     best = int(np.nanargmin(loss))
     last = len(loss) - 1
-    if last - best < 2 or not loss[last] > (1 + RISE) * loss[best] or not train_loss[last] < train_loss[best]:
-        return None
+    if last - best < 2 or not loss[last] > loss[best] or not train_loss[last] < (1 - TRAIN_FELL) * train_loss[best]:
+        return None   # the held-out loss must have stopped improving while the training loss kept falling
     gap = float(train_acc[last] - acc[last])
     margin = accuracy_margin(float(acc[last]), size) if size else float("nan")
     if not gap > max(MIN_GAP, margin if np.isfinite(margin) else 0.0):
@@ -43,7 +43,7 @@ def overfitting(run: RunRecords) -> Finding | None:
     name = "validation" if split == "val" else "test"
     spread = f" (± {100 * margin:.1f} points, 95 %, {size} images)" if np.isfinite(margin) else ""
     return Finding("overfitting", "warning", "Overfitting: the model memorises its training images",
-                   f"Since epoch {int(epochs[best])} the {name} loss rose from {loss[best]:.3g} to {loss[last]:.3g} "
+                   f"Since epoch {int(epochs[best])} the {name} loss went up from {loss[best]:.3g} to {loss[last]:.3g} "
                    f"while the training loss kept falling ({train_loss[best]:.3g} to {train_loss[last]:.3g}). Training "
                    f"accuracy is {100 * gap:.1f} points above {name} accuracy{spread}, more than chance explains. "
                    f"Epoch {int(epochs[best])} was the best; later epochs learn the training set by heart.",
