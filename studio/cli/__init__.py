@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from studio import __version__
+from studio.cli.diagnose import add_diagnose_parser
 from studio.cli.export import add_export_commands
 from studio.cli.common import HelpFormatter, _common, _epoch_argument, _fail, _plain_state_dict_arguments, _shape
 from studio.cli.info import cmd_datasets, cmd_install_desktop, cmd_models, cmd_summary
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_attack(sub)
     _add_summary(sub)
     add_presets_parser(sub, _common)
+    add_diagnose_parser(sub, _common)
     _add_listing(sub, "models", "list the models", cmd_models)
     _add_listing(sub, "datasets", "list the datasets", cmd_datasets)
     _add_listing(sub, "install-desktop", "add CNN Studio to this user's application menu", cmd_install_desktop)

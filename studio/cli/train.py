@@ -7,12 +7,12 @@ value. Ctrl+C stops between batches, saves the run as stopped and exits 130.
 from __future__ import annotations
 
 import argparse
-
 import signal
 import sys
 from pathlib import Path
 
 from studio.cli.common import HelpFormatter, _emit_json
+from studio.cli.diagnose import print_findings
 from studio.cli.train_launch import _distributed, _saved_config, add_launch_options, run_distributed
 from studio.cli.train_options import add_train_options, apply_typed, typed_settings
 from studio.core.errors import StudioError
@@ -133,16 +133,18 @@ def _run_trainer(make_trainer, args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
         logger.close()
     code = 1 if end.status == "failed" else INTERRUPTED if interrupted and end.status == "stopped" else 0
+    diagnosis = getattr(getattr(trainer, "health", None), "findings", [])   # core/diagnosis, live in the trainer
     if args.json:
         _emit_json({"run_dir": str(trainer.run_dir) if trainer.run_dir else None, "status": end.status,
                     "reason": end.reason, "epochs_done": end.epochs_done, "best_test_acc": end.best_test_acc,
                     "best_epoch": end.best_epoch, "best_val_acc": end.best_val_acc, "selected_on": end.selected_on,
                     "elapsed": end.elapsed, "epochs": logger.epochs, "skipped": logger.skipped,
-                    "exit_code": code})
+                    "diagnosis": diagnosis, "exit_code": code})
     else:
         chosen = f" (epoch {end.best_epoch}, chosen on {end.selected_on})" if end.best_epoch else ""
         print(f"==> {end.status}: {end.reason.rstrip('.')}. Best test accuracy {100 * end.best_test_acc:.2f}%{chosen}. "
               f"Run folder: {trainer.run_dir}")
+        print_findings(diagnosis)
     if end.status == "failed":
         print(f"error: {end.reason}", file=sys.stderr)
     return code

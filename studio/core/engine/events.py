@@ -78,7 +78,37 @@ class FitError:
     details: str
 
 
-EVENT_NAMES = {FitStart: "fit_start", BatchEnd: "batch", EpochEnd: "epoch", FitEnd: "fit_end", FitError: "error"}
+@dataclass
+class HealthStep:
+    """Every few steps (engine/health.py): per-layer gradient norms and update/weight ratios."""
+    epoch: int
+    step: int
+    x: float                      # fractional epoch, the Training tab's x axis
+    layers: list[str]
+    grad_norm: list[float]
+    update_ratio: list[float]     # |weights after - before| / |weights before| of this step
+
+
+@dataclass
+class HealthEpoch:
+    """Per epoch (engine/health.py): dead ReLU units on one held-out batch, gaps, class counts and recall."""
+    epoch: int
+    relu_layers: list[str]
+    dead_fraction: list[float]    # units whose output is 0 for every image of the batch
+    gaps: dict                    # train minus val/test accuracy, val/test minus train loss
+    class_counts: list[int]       # training images per class
+    class_recall: list             # test accuracy per class (None: no test image of the class)
+
+
+@dataclass
+class Diagnosis:
+    """The diagnosis rules' findings so far (core/diagnosis), as plain dicts."""
+    epoch: int
+    findings: list[dict]
+
+
+EVENT_NAMES = {FitStart: "fit_start", BatchEnd: "batch", EpochEnd: "epoch", FitEnd: "fit_end", FitError: "error",
+               HealthStep: "health", HealthEpoch: "health_epoch", Diagnosis: "diagnosis"}
 
 
 def event_record(event: Any) -> dict:

@@ -233,6 +233,7 @@ def find_lr(config: TrainConfig, *, model: nn.Module | None = None, optimizer: t
     config.compile = False   # a few dozen steps: compiling would take longer than the test
     trainer = Trainer(config, record=False, keep_cores_free=keep_cores_free)
     trainer.prepare()
+    trainer.health.enabled = False   # its step hooks on this optimiser would measure the range test
     if model is not None:
         model = model.to(trainer.device)
         optimizer = optimizer or make_optimizer(trainer.config, model.parameters())

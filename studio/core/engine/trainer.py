@@ -28,6 +28,7 @@ from studio.core.engine.distributed import lost_rank_message
 from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart, event_record
 from studio.core.engine.epoch_end import reconcile_best, write_epoch_end
 from studio.core.engine.guards import LossWatch, out_of_memory_message
+from studio.core.engine.health import attach_health
 from studio.core.engine.optim import make_optimizer, make_scheduler
 from studio.core.engine.resume import apply_checkpoint, read_last_checkpoint, resume_config
 from studio.core.engine.selection import BestEpoch
@@ -153,6 +154,8 @@ class Trainer:
             from studio.core.engine.distributed_control import RankControl
 
             self._control = RankControl(self.dist)
+        self.health = attach_health(self)   # health records and the diagnosis (engine/health.py)
+        self.health.enabled = not (self.dist and not self.dist.is_main)   # rank 0 measures for the run
         self._prepared = True
 
     def _channels_last_works(self) -> bool:
@@ -466,6 +469,8 @@ class Trainer:
         if getattr(self, "_opened", False) and (self.run_dir / "config.json").exists():
             runs.write_status(self.run_dir, end.status, end.reason, epochs_done=end.epochs_done,
                               best_test_acc=self.best_test_acc)
+        if getattr(self, "health", None) is not None:
+            self.health.finish(end)   # the last diagnosis, before FitEnd: FitEnd stays the last event
         if self._control is not None:
             self._control.close(self)
         self._emit_safely(end)

@@ -74,6 +74,7 @@ class TrainingWorker(QObject):
     failed = Signal(str, str)       # message, details
     preparing = Signal(int, int)    # download/build progress before the first batch
     blocked = Signal(bool)          # True: the trainer sleeps between two batches (paused); False: it goes on
+    health = Signal(object)         # health and diagnosis records (engine/health.py), a list, sent with the batches
     finished = Signal()             # the last signal; run() has returned
 
     def __init__(self, config: TrainConfig, *, runs_dir: str | Path | None = None,
@@ -89,6 +90,7 @@ class TrainingWorker(QObject):
         self._stop_requested = False
         self._paused = False
         self._buffer = BatchBuffer()
+        self._health: list[dict] = []
         self._last_emit = 0.0
         self._failed = False
         self._ended = False
@@ -158,8 +160,12 @@ class TrainingWorker(QObject):
 
     def _on_event(self, event) -> None:
         """The Trainer's callback, in this worker's thread."""
-        from studio.core.engine.events import BatchEnd, EpochEnd, FitEnd, FitError, FitStart
+        from studio.core.engine.events import (BatchEnd, Diagnosis, EpochEnd, FitEnd, FitError, FitStart, HealthEpoch,
+                                               HealthStep, event_record)
 
+        if isinstance(event, HealthStep):   # every few steps: throttled with the batches
+            self._health.append(event_record(event))
+            return
         if isinstance(event, BatchEnd):
             self._buffer.add(event)
             now = time.perf_counter()
@@ -179,6 +185,9 @@ class TrainingWorker(QObject):
         elif isinstance(event, FitEnd):
             self._ended = True
             self.fitEnded.emit(event)
+        elif isinstance(event, (HealthEpoch, Diagnosis)):   # once an epoch (the last after fitEnded): at once
+            self._health.append(event_record(event))
+            self._flush()
 
     def _on_blocked(self, blocked: bool) -> None:
         """The Trainer's pause hook, in this worker's thread: show every batch run so far, then say so."""
@@ -189,6 +198,9 @@ class TrainingWorker(QObject):
         packet = self._buffer.take()
         if packet is not None:
             self.batches.emit(packet)
+        if self._health:
+            records, self._health = self._health, []
+            self.health.emit(records)
 
     def _report_failure(self, message: str, details: str) -> None:
         if not self._failed:
@@ -209,7 +221,7 @@ class TrainingWorker(QObject):
 class TrainingRunner(QObject):
     """Starts a TrainingWorker in a QThread; connects the subscribers' slots to each worker's signals."""
 
-    WORKER_SIGNALS = ("fitStarted", "batches", "epochEnded", "fitEnded", "failed", "preparing")
+    WORKER_SIGNALS = ("fitStarted", "batches", "epochEnded", "fitEnded", "failed", "preparing", "health")
     finished = Signal()            # the thread has ended and is released: a new run may start
     pausedChanged = Signal(bool)   # True once the trainer is really blocked; False when it goes on or ends
 

@@ -15,9 +15,12 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
-    QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget,
+    QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from studio.core.diagnosis.findings import describe_action
+from studio.gui.tabs.diagnosis_panel import DiagnosisPanel
+from studio.gui.tabs.health import HealthView
 from studio.gui.tabs.training_history import (  # noqa: F401  (re-exported: the tab's public names)
     RunHistory, accuracy_margin, epoch_line, read_history, records_to_packet, smoothing_for,
 )
@@ -36,7 +39,8 @@ class TrainingTab(QWidget):
         self.compare_mode = False
         self._legend_labels: list[str] = []     # what tells compared runs apart, one per history
         self._x_span: int | None = None
-        self._dirty = self._dirty_batches = self._dirty_epochs = False
+        self._dirty = self._dirty_batches = self._dirty_epochs = self._dirty_health = False
+        self._region = None   # a diagnosis finding's highlighted stretch of a curve plot
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_INTERVAL_MS)
@@ -92,9 +96,18 @@ class TrainingTab(QWidget):
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(self.summary)
+        self.diagnosis = DiagnosisPanel()
+        self.diagnosis.applyRequested.connect(self._apply_suggestion)
+        self.diagnosis.highlightRequested.connect(self.highlight)
+        bottom_layout.addWidget(self.diagnosis)
         bottom_layout.addWidget(self.log_view, 1)
+        self.health_view = HealthView()
+        self.pages = QTabWidget()
+        self.pages.addTab(grid_widget, "Curves")
+        self.pages.addTab(self.health_view, "Health")
+        self.pages.currentChanged.connect(self._on_page_changed)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(grid_widget)
+        self.splitter.addWidget(self.pages)
         self.splitter.addWidget(bottom)
         self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 1)
@@ -118,6 +131,9 @@ class TrainingTab(QWidget):
             plot.auto_x()
         self.histories = []
         self.compare_mode = False
+        self.clear_highlight()
+        self.health_view.clear()
+        self.diagnosis.clear()
         self.log_view.clear()
         self.summary.clear()
         self.summary.hide()
@@ -148,6 +164,8 @@ class TrainingTab(QWidget):
             self.log(epoch_line(record))
         self.title.setText(f"Run: {history.name}")
         self._show_summary(history)
+        self.diagnosis.set_findings(history.diagnosis)
+        self._redraw_health_now()
         if redraw:
             self.redraw(force=True)
         return history
@@ -280,6 +298,13 @@ class TrainingTab(QWidget):
             self.log(epoch_line(record))
             self._mark_dirty(epochs=True)
 
+    def add_health(self, records: list[dict]) -> None:
+        """Health records and the live diagnosis (engine/health.py) of the live or followed run."""
+        if self.live is not None:
+            self.live.add_health(records)
+            self.diagnosis.set_findings(self.live.diagnosis)
+            self._mark_dirty(health=True)
+
     def fit_ended(self, record: dict) -> None:
         history = self.live
         self._timer.stop()
@@ -330,6 +355,9 @@ class TrainingTab(QWidget):
             return
         if not force and not self.isVisible():
             return  # redrawn in showEvent: no work for a hidden tab
+        if (self._dirty_health or force) and self.health_view.isVisible():
+            self._dirty_health = False
+            self.health_view.set_records(self.live.health if self.live is not None else [])
         batches, epochs = self._dirty_batches or force, self._dirty_epochs or force
         self._dirty = self._dirty_batches = self._dirty_epochs = False
         self.redraw_count += 1
@@ -367,10 +395,68 @@ class TrainingTab(QWidget):
                     reached = max(reached, value)
         self.set_epoch_span(int(np.ceil(reached - 1e-9)) if reached > 0 else 1)
 
-    def _mark_dirty(self, batches: bool = False, epochs: bool = False) -> None:
+    def _mark_dirty(self, batches: bool = False, epochs: bool = False, health: bool = False) -> None:
         self._dirty = True
         self._dirty_batches |= batches
         self._dirty_epochs |= epochs
+        self._dirty_health |= health
+
+    def _redraw_health_now(self) -> None:
+        """A past run or a switch of page: no live timer may run to draw it."""
+        self._mark_dirty(health=True)
+        if not self._timer.isActive() and self.isVisible():
+            self.redraw()
+
+    @Slot(int)
+    def _on_page_changed(self, _index: int) -> None:
+        if "_timer" in vars(self):   # not while Qt takes the widget apart (its pages go one by one)
+            self._redraw_health_now()
+
+    # ------------------------------------------------------------ the diagnosis's buttons
+
+    def highlight(self, spec: dict) -> None:
+        """Shade the stretch of the plot a finding is about, on whichever page holds that plot."""
+        self.clear_highlight()
+        plot = self.plots.get(spec.get("plot", ""))
+        if plot is None:
+            if self.health_view.highlight(spec):
+                self.pages.setCurrentWidget(self.health_view)
+            return
+        import pyqtgraph as pg
+
+        low, high = (list(spec.get("x") or [0, 0]) + [0, 0])[:2]
+        self._region = (plot, pg.LinearRegionItem(values=(float(low), float(max(high, low + 0.05))), movable=False,
+                                                  brush=pg.mkBrush(255, 200, 0, 60)))
+        plot.addItem(self._region[1])
+        self.pages.setCurrentIndex(0)
+
+    def clear_highlight(self) -> None:
+        if self._region is not None:
+            self._region[0].removeItem(self._region[1])
+            self._region = None
+        self.health_view.clear_highlight()
+
+    def _apply_suggestion(self, action: dict) -> None:
+        """A finding's suggested change, into the settings for the next run (the panel shows it)."""
+        from studio.core.diagnosis.findings import apply_action
+        from studio.core.errors import StudioError
+
+        if self.state is None:
+            return
+        if self.state.training_state != "idle":
+            self.state.statusMessage.emit("A run is training: apply the suggestion once it has ended.")
+            return
+        try:
+            config = apply_action(self.state.config, action)
+        except StudioError as exc:
+            self.state.statusMessage.emit(str(exc))
+            return
+        window = self.window()
+        if hasattr(window, "apply_config"):
+            window.apply_config(config)   # the settings panel and the tabs follow
+        else:
+            self.state.set_config(config)
+        self.state.statusMessage.emit(f"Settings for the next run: {describe_action(action)}")
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

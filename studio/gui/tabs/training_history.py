@@ -11,11 +11,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from studio.core.diagnosis.records import thin
+from studio.core.diagnosis.stats import Z95, accuracy_margin  # noqa: F401  (re-exported: the tab's names)
 from studio.gui.widgets.metric_plot import GrowingBuffer
 
 SMOOTHING = 0.95               # EMA factor of the smoothed batch loss (TensorBoard-style, bias-corrected)
 OVERFIT_GAP = 0.05             # train minus test accuracy that earns a hint about overfitting
-Z95 = 1.96                     # a 95 % normal interval
 
 
 def smoothing_for(batches_per_epoch: int) -> float:
@@ -24,15 +25,7 @@ def smoothing_for(batches_per_epoch: int) -> float:
     return min(SMOOTHING, max(0.0, 1.0 - 4.0 / max(int(batches_per_epoch), 1)))
 
 
-def accuracy_margin(accuracy: float, count: int) -> float:
-    """Half-width of the 95 % interval of an accuracy measured on `count` images (binomial, normal
-    approximation with the Agresti-Coull adjustment, so 0 % or 100 % on 8 images is not "exact")."""
-    if count <= 0:
-        return float("nan")
-    n = count + Z95 ** 2
-    p = (accuracy * count + Z95 ** 2 / 2) / n
-    return Z95 * float(np.sqrt(p * (1 - p) / n))
-
+HEALTH_KINDS = ("health", "health_epoch", "diagnosis")
 BATCH_COLUMNS = ("x", "epoch", "step", "loss", "smooth", "accuracy", "lr")
 EPOCH_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "lr",
                  "epoch_time", "images_per_sec")
@@ -73,6 +66,8 @@ class RunHistory:
         self.fit_start: dict | None = None
         self.fit_end: dict | None = None
         self.config: dict = {}
+        self.health: list[dict] = []          # "health", "health_epoch" records (engine/health.py)
+        self.diagnosis: list[dict] = []       # the latest findings (core/diagnosis), plain dicts
         self._ema = 0.0
         self._ema_weight = 0.0
 
@@ -111,7 +106,17 @@ class RunHistory:
                 self.start(record)
             elif kind == "fit_end":
                 self.fit_end = record
+            elif kind in HEALTH_KINDS:
+                self.add_health([record])
         self._flush(pending)
+
+    def add_health(self, records: list[dict]) -> None:
+        for record in records:
+            if record.get("event") == "diagnosis":
+                self.diagnosis = list(record.get("findings") or [])
+            else:
+                self.health.append(record)
+                thin(self.health)   # a long run: bounded memory and plotting
 
     def _flush(self, batch_records: list[dict]) -> None:
         packet = records_to_packet(batch_records)
@@ -126,6 +131,7 @@ class RunHistory:
         done = int(fit_start.get("start_epoch", 0) or 0)
         self.batches.truncate(int(np.searchsorted(self.batches.column("epoch"), done, side="right")))
         self.epochs.truncate(int(np.searchsorted(self.epochs.column("epoch"), done, side="right")))
+        self.health = [r for r in self.health if isinstance(r.get("epoch"), int) and r["epoch"] <= done]
 
     def label(self, differences: str = "") -> str:
         """A short legend label: what sets this run apart from the others compared (`differences`, from
@@ -178,8 +184,13 @@ def read_history(run_dir: Path, with_status: bool = True) -> RunHistory:
     from studio.core.runs.follow import MetricsReader
 
     run_dir = Path(run_dir)
+    from studio.core.diagnosis import RunRecords, diagnose
+
     history = RunHistory(run_dir.name, run_dir)
-    history.add_records(MetricsReader(run_dir).read_all())
+    records = MetricsReader(run_dir).read_all()
+    history.add_records(records)
+    # Today's rules over the whole record (a run from before them has no diagnosis line of its own)
+    history.diagnosis = [finding.to_dict() for finding in diagnose(RunRecords.from_records(records))]
     if with_status and history.fit_end is None:  # crashed or still running elsewhere: the status file knows
         status = read_status(run_dir)
         if status.get("status") in ("done", "stopped", "failed"):

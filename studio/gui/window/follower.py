@@ -221,6 +221,8 @@ class RunFollower(QObject):
             elif kind == "fit_end":
                 ended = record
                 tab.fit_ended(record)
+            elif kind in ("health", "health_epoch", "diagnosis"):
+                tab.add_health([record])
         flush()
         return ended
 

@@ -191,6 +191,11 @@ class TrainingSession(QObject):
         return (maximum - done) * elapsed / ran if ran > 0 else 0.0
 
     @Slot(object)
+    def _on_health(self, records: list) -> None:
+        if self.view is not None:
+            self.view.add_health(records)   # health records and the live diagnosis (engine/health.py)
+
+    @Slot(object)
     def _on_epoch_ended(self, event) -> None:
         from studio.core.engine.events import event_record
 
