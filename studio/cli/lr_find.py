@@ -11,9 +11,9 @@ import sys
 
 from studio.cli.common import HelpFormatter, _emit_json
 from studio.cli.train_options import add_train_options, apply_typed, typed_settings
+from studio.core.engine.console import INTERRUPTED
 from studio.core.errors import StudioError
 
-INTERRUPTED = 130
 TABLE_ROWS = 12
 
 

@@ -7,7 +7,6 @@ value. Ctrl+C stops between batches, saves the run as stopped and exits 130.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
@@ -16,8 +15,6 @@ from studio.cli.diagnose import print_findings
 from studio.cli.train_launch import _distributed, _saved_config, add_launch_options, run_distributed
 from studio.cli.train_options import add_train_options, apply_typed, typed_settings
 from studio.core.errors import StudioError
-
-INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 
 def add_train_parser(sub, common) -> None:
@@ -116,23 +113,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _run_trainer(make_trainer, args: argparse.Namespace) -> int:
-    from studio.core.engine.console import ConsoleLogger
+    from studio.core.engine.console import ConsoleLogger, fit_until_ctrl_c
 
     logger = ConsoleLogger(quiet=args.json)
     trainer = make_trainer([logger])
-    interrupted = []
-
-    def on_ctrl_c(*_):
-        interrupted.append(True)
-        trainer.request_stop("interrupted (Ctrl+C)")
-
-    previous = signal.signal(signal.SIGINT, on_ctrl_c)
-    try:
-        end = trainer.fit()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        logger.close()
-    code = 1 if end.status == "failed" else INTERRUPTED if interrupted and end.status == "stopped" else 0
+    end, code = fit_until_ctrl_c(trainer, logger)
     diagnosis = getattr(getattr(trainer, "health", None), "findings", [])   # core/diagnosis, live in the trainer
     if args.json:
         _emit_json({"run_dir": str(trainer.run_dir) if trainer.run_dir else None, "status": end.status,

@@ -12,9 +12,8 @@ import tempfile
 from pathlib import Path
 
 from studio.cli.common import _emit_json
+from studio.core.engine.console import INTERRUPTED
 from studio.core.errors import StudioError
-
-INTERRUPTED = 130
 
 
 def add_launch_options(p: argparse.ArgumentParser, run_dir: bool = True) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -61,3 +62,25 @@ class ConsoleLogger:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
+
+
+def fit_until_ctrl_c(trainer, logger=None) -> tuple[FitEnd, int]:
+    """trainer.fit() with Ctrl+C asking for a clean stop between batches; the end and the exit code
+    (1 failed, 130 stopped by Ctrl+C, else 0). `logger` is closed afterwards either way."""
+    interrupted = []
+
+    def on_ctrl_c(*_):
+        interrupted.append(True)
+        trainer.request_stop("interrupted (Ctrl+C)")
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        end = trainer.fit()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if logger is not None:
+            logger.close()
+    return end, 1 if end.status == "failed" else INTERRUPTED if interrupted and end.status == "stopped" else 0

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from pathlib import Path
 
 from studio.core.errors import StudioError
-
-INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,24 +111,11 @@ def _main_trainer(ctx, args):
 
 
 def _fit(ctx, trainer) -> int:
-    interrupted = []
+    from studio.core.engine.console import fit_until_ctrl_c
 
-    def on_ctrl_c(*_):
-        interrupted.append(True)
-        trainer.request_stop("interrupted (Ctrl+C)")
-
-    previous = signal.signal(signal.SIGINT, on_ctrl_c)
-    try:
-        end = trainer.fit()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        logger = getattr(trainer, "console", None)
-        if logger is not None:
-            logger.close()
+    end, code = fit_until_ctrl_c(trainer, getattr(trainer, "console", None))
     if ctx.is_main:
         chosen = f" (epoch {end.best_epoch}, chosen on {end.selected_on})" if end.best_epoch else ""
         print(f"==> {end.status}: {end.reason.rstrip('.')}. Best test accuracy {100 * end.best_test_acc:.2f}%{chosen}. "
               f"Run folder: {trainer.run_dir}", flush=True)
-    if end.status == "failed":
-        return 1
-    return INTERRUPTED if interrupted and end.status == "stopped" else 0
+    return code
