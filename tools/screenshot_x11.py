@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ("1024x768", "1280x800", "1920x1080")
-SHOTS = ("trained", "attack", "runs", "export", "lecture0", "lecture1", "lecture2")
+SHOTS = ("trained", "health", "kernels_e0", "attack", "runs", "export", "lecture0", "lecture1", "lecture2")
 ATTACK_EPS = 0.25         # FGSM: enough to flip the demo run's answer on most digits
 # (tour, what its step opens): a Lab section, an architecture in the Model tab, the parameter table
 LECTURE_SHOTS = ((0, {"view": "lab", "section": "multichannel"}), (1, {"view": "model", "model": "cifar-cnn"}),
@@ -155,6 +155,23 @@ def _steps(window, out: Path, prefix: str):
     yield "training", train, trained
     yield "letting the curves redraw", pause.start, pause.over
     yield "shooting trained", lambda: _capture(window, out / f"{prefix}_trained.png"), lambda: True
+
+    def health_page() -> None:
+        tab = window.show_tab("training")
+        tab.pages.setCurrentWidget(tab.health_view)
+
+    yield "showing the Health page", health_page, lambda: True
+    yield "letting the health plots draw", pause.start, pause.over
+    yield "shooting health", lambda: _capture(window, out / f"{prefix}_health.png"), lambda: True
+
+    def kernels_at_zero() -> None:
+        window.tab("training").pages.setCurrentIndex(0)
+        window.show_tab("kernels")
+        window.timeline.set_epoch(0)
+
+    yield "the timeline at epoch 0 on Kernels", kernels_at_zero, lambda: not window.tab("kernels").busy
+    yield "letting the kernels draw", pause.start, pause.over
+    yield "shooting kernels_e0", lambda: _capture(window, out / f"{prefix}_kernels_e0.png"), lambda: True
 
     def add_pictures() -> None:
         tab = predict["tab"] = window.show_tab("predict")

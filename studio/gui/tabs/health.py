@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 from studio.gui.widgets.metric_plot import PALETTE, MetricPlot
 
 PLOTS = {"grad_norm": ("Gradient norm per layer", "‖grad‖"),
-         "update_ratio": ("Update / weight per layer", "‖Δw‖ / ‖w‖ (about 1e-3 is healthy)"),
+         "update_ratio": ("Update / weight (≈1e-3: healthy)", "‖Δw‖ / ‖w‖"),
          "dead": ("Dead ReLU units per layer", "% of units")}
 
 
@@ -35,7 +35,10 @@ class HealthView(QWidget):
         grid.addWidget(self.plots["dead"], 1, 0, 1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.layers_label = QLabel()   # one colour key for all three plots: per-plot legends hid the curves
+        self.layers_label.setWordWrap(True)
         layout.addWidget(self.note)
+        layout.addWidget(self.layers_label)
         layout.addLayout(grid, 1)
         self._regions: list[tuple[MetricPlot, pg.LinearRegionItem]] = []
         self.records: list[dict] = []
@@ -56,7 +59,10 @@ class HealthView(QWidget):
         layers, x, values = _columns(epochs, "relu_layers", "dead_fraction", "epoch")
         self._draw(self.plots["dead"], layers, x, 100 * values, symbol="o")
         for plot in self.plots.values():
+            plot.legend.setVisible(False)
             plot.update_y_range()
+        self.layers_label.setText(_key_text("Weights", _columns(steps, "layers", "grad_norm", "x")[0])
+                                  + "&nbsp;&nbsp;&nbsp;" + _key_text("ReLUs", layers))
 
     def _draw(self, plot: MetricPlot, layers: list[str], x: np.ndarray, values: np.ndarray, symbol=None) -> None:
         for i, layer in enumerate(layers):
@@ -83,6 +89,15 @@ class HealthView(QWidget):
         for plot, region in self._regions:
             plot.removeItem(region)
         self._regions = []
+
+
+def _key_text(what: str, layers: list[str]) -> str:
+    """'Weights: ■ features.0 ■ features.3 …' in the curves' colours (rich text)."""
+    if not layers:
+        return ""
+    keys = " ".join(f"<span style='color:{pg.mkColor(PALETTE[i % len(PALETTE)]).name()}'>■</span>&nbsp;{name}"
+                    for i, name in enumerate(layers))
+    return f"<b>{what}:</b> {keys}"
 
 
 def _columns(records: list[dict], names: str, key: str, x_key: str) -> tuple[list[str], np.ndarray, np.ndarray]:

@@ -30,6 +30,10 @@ def test_a_past_run_shows_its_diagnosis_and_health(qtbot, tmp_path):
     qtbot.waitUntil(lambda: tab.health_view.plots["grad_norm"].point_count("conv") == 15, timeout=5_000)
     assert tab.health_view.plots["update_ratio"].point_count("fc") == 15
     assert tab.health_view.plots["dead"].point_count("relu1") == 3
+    # One colour key above the plots: per-plot legends covered the curves of a 1024-px window.
+    assert not any(plot.legend.isVisible() for plot in tab.health_view.plots.values())
+    key = tab.health_view.layers_label.text()
+    assert all(name in key for name in ("conv", "fc", "relu1"))
 
     qtbot.mouseClick(buttons(tab, "Show")[0], Qt.MouseButton.LeftButton)
     assert tab.pages.currentIndex() == 0 and tab._region is not None     # the loss plot, shaded
