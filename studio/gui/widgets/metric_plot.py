@@ -148,6 +148,7 @@ class MetricPlot(pg.PlotWidget):
             item.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         # Curves that rise (accuracy) keep their legend at the bottom, curves that fall (loss) at the top.
         offset = (-8, 8) if legend_corner == "top" else (-8, -8)
+        _thin_log_ticks(item.getAxis("left"))
         self.legend = item.addLegend(offset=offset)
         self.legend.setVisible(False)
         self.setMinimumSize(220, 160)
@@ -412,3 +413,23 @@ def _patch_svg_close_path() -> None:
 
     module.correctCoordinates = correct_coordinates
     _svg_patched = True
+
+
+def _thin_log_ticks(axis) -> None:
+    """On a log axis spanning under two decades pyqtgraph labels every 2..9 tick at one level, and on a
+    short plot they print over each other: label only 1, 2 and 5 times a power of ten there."""
+    every_tick = axis.tickValues
+
+    def tick_values(low, high, size):
+        levels = every_tick(low, high, size)
+        if not axis.logMode:
+            return levels
+        return [(spacing, [v for v in values if _mantissa(v) in (1, 2, 5)]) if len(values) * 14 > size
+                else (spacing, values) for spacing, values in levels]
+
+    axis.tickValues = tick_values
+
+
+def _mantissa(log_value: float) -> int:
+    """The leading digit of 10 ** log_value."""
+    return int(round(10 ** (log_value - np.floor(log_value + 1e-9))))

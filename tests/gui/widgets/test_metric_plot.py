@@ -85,3 +85,18 @@ def test_a_plot_without_named_curves_draws_no_legend_box_over_its_last_point(qtb
     assert plot.legend.isVisible()
     plot.clear_curves()
     assert not plot.legend.isVisible()
+
+
+def test_a_short_log_axis_labels_only_1_2_5_times_a_power_of_ten(qtbot):
+    """Under two decades pyqtgraph labels 0.2, 0.3, ... 0.9 at one level: on a small plot they overprinted."""
+    import math
+
+    plot = MetricPlot("Gradient norm", "norm")
+    qtbot.addWidget(plot)
+    plot.set_log_y(True)
+    axis = plot.getPlotItem().getAxis("left")
+    values = [v for _, level in axis.tickValues(math.log10(0.15), math.log10(6), 90) for v in level]
+    assert sorted(round(10 ** v, 6) for v in values) == [0.2, 0.5, 1.0, 2.0, 5.0]
+    plot.set_log_y(False)
+    linear = [v for _, level in axis.tickValues(0.0, 10.0, 90) for v in level]
+    assert 3.0 in linear or 4.0 in linear or 6.0 in linear   # a linear axis keeps its ticks
