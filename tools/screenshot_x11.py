@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ("1024x768", "1280x800", "1920x1080")
-SHOTS = ("trained", "health", "kernels_e0", "attack", "runs", "export", "lecture0", "lecture1", "lecture2")
+SHOTS = ("trained", "health", "kernels_e0", "hardest", "attack", "runs", "export", "lecture0", "lecture1", "lecture2")
 ATTACK_EPS = 0.25         # FGSM: enough to flip the demo run's answer on most digits
 # (tour, what its step opens): a Lab section, an architecture in the Model tab, the parameter table
 LECTURE_SHOTS = ((0, {"view": "lab", "section": "multichannel"}), (1, {"view": "model", "model": "cifar-cnn"}),
@@ -172,6 +172,19 @@ def _steps(window, out: Path, prefix: str):
     yield "the timeline at epoch 0 on Kernels", kernels_at_zero, lambda: not window.tab("kernels").busy
     yield "letting the kernels draw", pause.start, pause.over
     yield "shooting kernels_e0", lambda: _capture(window, out / f"{prefix}_kernels_e0.png"), lambda: True
+
+    def hardest_page() -> None:
+        window.timeline.set_epoch(window.timeline.maximum)
+        tab = window.show_tab("evaluation")
+        tab.pages.setCurrentWidget(tab.hardest)
+
+    def ranked() -> bool:
+        tab = window.tab("evaluation")
+        return tab.hardest.result is not None and not tab.hardest.busy and not tab.busy
+
+    yield "Evaluation's hardest examples", hardest_page, ranked
+    yield "letting the tiles draw", pause.start, pause.over
+    yield "shooting hardest", lambda: _capture(window, out / f"{prefix}_hardest.png"), lambda: True
 
     def add_pictures() -> None:
         tab = predict["tab"] = window.show_tab("predict")

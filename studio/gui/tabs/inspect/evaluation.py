@@ -79,7 +79,7 @@ class EvaluationTab(EpochTarget, DemoFallback, InspectTab):
         self.mode.currentIndexChanged.connect(self._draw_matrix)
 
         self.matrix = HeatmapView(cmap="blues", placeholder="No confusion matrix yet.")
-        self.matrix.setMinimumSize(380, 340)
+        self.matrix.setMinimumSize(300, 300)   # a 10x10 matrix reads at 25 px a cell; wider clipped a 1024-px screen
         self.matrix.cellClicked.connect(self.show_cell)
         self.matrix.readout_format = self._matrix_readout
         self.confused = QListWidget()

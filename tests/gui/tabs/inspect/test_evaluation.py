@@ -173,3 +173,14 @@ def test_the_tab_evaluates_on_test_by_default_and_can_switch_to_the_runs_validat
     qtbot.waitUntil(lambda: tab.result is not None and not tab.busy, timeout=30000)
     assert int(tab.cm.sum()) == 450 and "450 validation images" in tab.summary.text()
     assert tab.eval_button.text() == "Evaluate on the validation set"
+
+
+def test_the_tab_fits_beside_the_settings_on_a_1024_px_screen(qtbot):
+    """At 1024x768 the tab gets about 650 px: a 380-px matrix beside the pages made it scroll sideways."""
+    from studio.gui.state import StudioState
+    from studio.gui.tabs.inspect.evaluation import EvaluationTab
+
+    tab = EvaluationTab(StudioState())
+    qtbot.addWidget(tab)
+    tab.show()
+    assert tab.minimumSizeHint().width() <= 640

@@ -151,3 +151,22 @@ def test_perturbation_picture_scales_to_its_range():
     assert m == pytest.approx(50) and (rgb == 0).all()      # colour images: mid-grey is unchanged
     still, m = perturbation_picture(np.zeros((2, 2, 3), np.float32))
     assert m == 0 and (still == 128).all()
+
+
+def test_the_adversarial_page_settles_at_every_width_after_an_attack(qtbot, tab):
+    """A vertical scroll bar that came and went made Qt resize the page back and forth inside one event
+    until the stack overflowed: the real window crashed after Attack at 1280x800."""
+    from PySide6.QtWidgets import QApplication, QScrollArea
+
+    panel = attacked(qtbot, tab)
+    tabs = panel.parentWidget()
+    while not isinstance(tabs, QTabWidget):
+        tabs = tabs.parentWidget()
+    tabs.setCurrentIndex(1)
+    scroll = tabs.currentWidget()
+    assert isinstance(scroll, QScrollArea)
+    assert scroll.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOn
+    for width in range(900, 1400, 9):
+        tab.resize(width, 700)
+        QApplication.processEvents()
+    assert panel.isVisible()
