@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,36 +74,8 @@ def shoot_size(size: str, args) -> bool:
 # ------------------------------------------------------------------ inside the app (CNN_STUDIO_SCRIPT)
 
 def drive(window) -> None:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
     out, prefix = Path(os.environ["CNN_STUDIO_SHOTS_OUT"]), os.environ["CNN_STUDIO_SHOTS_PREFIX"]
-    window.confirm = lambda *a: True
-    steps = iter(_steps(window, out, prefix))
-    timer = QTimer(window)
-    timer.setInterval(200)
-    current: dict = {}
-
-    def tick() -> None:
-        try:
-            if current and not current["until"]():
-                if time.monotonic() > current["deadline"]:
-                    raise TimeoutError(f"step '{current['name']}' timed out")
-                return
-            name, action, until = next(steps)
-            current.update(name=name, until=until, deadline=time.monotonic() + x11.STEP_TIMEOUT_S)
-            print(f"screenshot_errors: {prefix}: {name}", flush=True)
-            action()
-        except StopIteration:
-            timer.stop()
-            window.close()
-        except Exception as exc:  # noqa: BLE001
-            timer.stop()
-            print(f"screenshot_errors: {prefix}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-            QApplication.exit(3)
-
-    timer.timeout.connect(tick)
-    timer.start()
+    x11.run_steps(window, _steps(window, out, prefix), f"screenshot_errors: {prefix}")
 
 
 def _digit_folder() -> Path:

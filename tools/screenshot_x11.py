@@ -100,13 +100,19 @@ def shoot_size(size: str, args) -> bool:
 
 def drive(window) -> None:
     """Called by the app once ready: run the steps, one condition at a time, polled from a GUI timer."""
+    out = Path(os.environ["CNN_STUDIO_SHOTS_OUT"])
+    prefix = os.environ["CNN_STUDIO_SHOTS_PREFIX"]
+    run_steps(window, _steps(window, out, prefix), f"screenshot_x11: {prefix}")
+
+
+def run_steps(window, steps, label: str) -> None:
+    """Run (name, action, done-when) steps in order from a GUI timer; a failing or stuck step ends the
+    app with exit code 3 and says which (the other screenshot tools drive their own steps with it)."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    out = Path(os.environ["CNN_STUDIO_SHOTS_OUT"])
-    prefix = os.environ["CNN_STUDIO_SHOTS_PREFIX"]
     window.confirm = lambda *a: True
-    steps = iter(_steps(window, out, prefix))
+    steps = iter(steps)
     timer = QTimer(window)
     timer.setInterval(200)
     current: dict = {}
@@ -119,14 +125,14 @@ def drive(window) -> None:
                 return
             name, action, until = next(steps)
             current.update(name=name, until=until, deadline=time.monotonic() + STEP_TIMEOUT_S)
-            print(f"screenshot_x11: {prefix}: {name}", flush=True)
+            print(f"{label}: {name}", flush=True)
             action()
         except StopIteration:
             timer.stop()
             window.close()
         except Exception as exc:  # noqa: BLE001 - say which step failed and leave with an error code
             timer.stop()
-            print(f"screenshot_x11: {prefix}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            print(f"{label}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             QApplication.exit(3)
 
     timer.timeout.connect(tick)

@@ -10,7 +10,7 @@ import signal
 import sys
 
 from studio.cli.common import HelpFormatter, _emit_json
-from studio.cli.train_options import add_train_options, apply_typed, typed_settings
+from studio.cli.train_options import add_train_options
 from studio.core.engine.console import INTERRUPTED
 from studio.core.errors import StudioError
 
@@ -45,13 +45,10 @@ def add_lr_find_parser(sub, common) -> None:
 
 
 def cmd_lr_find(args: argparse.Namespace) -> int:
-    from studio.cli.train import _starting_config
+    from studio.cli.train import config_from_args
     from studio.core.engine.lr_finder import find_lr
 
-    config = apply_typed(_starting_config(args), typed_settings(args))
-    if args.data_dir:
-        config.data_dir = args.data_dir
-    config.validate()
+    config = config_from_args(args)
     if not (0 < args.start_lr < args.end_lr) or args.num_iter < 2:
         raise StudioError("the range test needs 0 < --start-lr < --end-lr and --num-iter of at least 2.")
     with _StopOnCtrlC() as stop:

@@ -54,13 +54,19 @@ def add_presets_parser(sub, common) -> None:
     p.set_defaults(func=cmd_presets)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from studio.core.engine import Trainer
-
+def config_from_args(args: argparse.Namespace):
+    """The TrainConfig the options ask for: a preset or earlier run's settings, the typed options on top."""
     config = apply_typed(_starting_config(args), typed_settings(args))
     if args.data_dir:
         config.data_dir = args.data_dir
     config.validate()
+    return config
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from studio.core.engine import Trainer
+
+    config = config_from_args(args)
     if _distributed(config, args):
         return run_distributed(config, args)
     if getattr(args, "run_dir", None):
