@@ -88,12 +88,18 @@ class RunRecords:
 
     def health_matrix(self, key: str) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(layers, x, values) of the HealthStep records with the latest layer list; values (records, layers)."""
-        if not self.health:
-            return [], np.zeros(0), np.zeros((0, 0))
-        layers = list(self.health[-1].get("layers") or [])
-        rows = [r for r in self.health if list(r.get("layers") or []) == layers]
-        values = np.asarray([[_num(v) for v in (r.get(key) or [])] for r in rows], dtype=np.float64)
-        return layers, np.asarray([_num(r.get("x")) for r in rows]), values.reshape(len(rows), len(layers))
+        return layer_matrix(self.health, "layers", key, "x")
+
+
+def layer_matrix(records: list[dict], names: str, key: str, x_key: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(layers, x, values[records, layers]) of the records that list the latest record's layers under `names`
+    (a resumed run of a changed model keeps only its own), NaN where a value is not a number."""
+    if not records:
+        return [], np.zeros(0), np.zeros((0, 0))
+    layers = list(records[-1].get(names) or [])
+    rows = [r for r in records if list(r.get(names) or []) == layers and len(r.get(key) or []) == len(layers)]
+    values = np.asarray([[_num(v) for v in r[key]] for r in rows], dtype=np.float64)
+    return layers, np.asarray([_num(r.get(x_key)) for r in rows], dtype=np.float64), values.reshape(len(rows), len(layers))
 
 
 MAX_HEALTH = 2000   # step records kept in memory; the rules read the first and the last third

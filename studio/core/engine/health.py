@@ -65,6 +65,7 @@ class HealthMonitor:
         self._epoch = trainer.start_epoch + 1
         self._x = float(trainer.start_epoch)
         self._batches = 1
+        self._class_counts: list[int] | None = None
         self.enabled = True
 
     # ------------------------------------------------------------ on and off
@@ -189,14 +190,16 @@ class HealthMonitor:
         gaps = {"train_val_acc": _gap(event.train_acc, event.val_acc), "train_test_acc": _gap(event.train_acc, event.test_acc),
                 "val_train_loss": _gap(event.val_loss, event.train_loss),
                 "test_train_loss": _gap(event.test_loss, event.train_loss)}
-        counts = np.bincount(self.trainer.bundle.train.labels.numpy(), minlength=len(self.trainer.bundle.classes))
+        if self._class_counts is None:   # the training split does not change during a run
+            bundle = self.trainer.bundle
+            self._class_counts = [int(c) for c in np.bincount(bundle.train.labels.numpy(), minlength=len(bundle.classes))]
         recall = []
         if event.confusion is not None:
             cm = np.asarray(event.confusion, dtype=np.float64)
             totals = cm.sum(axis=1)
             recall = [float(cm[i, i] / totals[i]) if totals[i] else None for i in range(len(cm))]
         return HealthEpoch(epoch=event.epoch, relu_layers=layers, dead_fraction=dead, gaps=gaps,
-                           class_counts=[int(c) for c in counts], class_recall=recall)
+                           class_counts=self._class_counts, class_recall=recall)
 
     def _dead_units(self) -> tuple[list[str], list[float]]:
         """Per ReLU call, the share of units (channels, or features) at zero for every image of one held-out batch."""

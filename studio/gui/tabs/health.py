@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from studio.core.diagnosis.records import layer_matrix
 from studio.gui.widgets.metric_plot import PALETTE, MetricPlot
 
 PLOTS = {"grad_norm": ("Gradient norm per layer", "‖grad‖"),
@@ -55,13 +56,14 @@ class HealthView(QWidget):
         steps = [r for r in self.records if r.get("event") == "health"]
         epochs = [r for r in self.records if r.get("event") == "health_epoch"]
         for key in ("grad_norm", "update_ratio"):
-            self._draw(self.plots[key], *_columns(steps, "layers", key, "x"))
-        layers, x, values = _columns(epochs, "relu_layers", "dead_fraction", "epoch")
+            weights, x, values = layer_matrix(steps, "layers", key, "x")
+            self._draw(self.plots[key], weights, x, values)
+        layers, x, values = layer_matrix(epochs, "relu_layers", "dead_fraction", "epoch")
         self._draw(self.plots["dead"], layers, x, 100 * values, symbol="o")
         for plot in self.plots.values():
             plot.legend.setVisible(False)
             plot.update_y_range()
-        self.layers_label.setText(_key_text("Weights", _columns(steps, "layers", "grad_norm", "x")[0])
+        self.layers_label.setText(_key_text("Weights", weights)
                                   + "&nbsp;&nbsp;&nbsp;" + _key_text("ReLUs", layers))
 
     def _draw(self, plot: MetricPlot, layers: list[str], x: np.ndarray, values: np.ndarray, symbol=None) -> None:
@@ -98,15 +100,3 @@ def _key_text(what: str, layers: list[str]) -> str:
     keys = " ".join(f"<span style='color:{pg.mkColor(PALETTE[i % len(PALETTE)]).name()}'>■</span>&nbsp;{name}"
                     for i, name in enumerate(layers))
     return f"<b>{what}:</b> {keys}"
-
-
-def _columns(records: list[dict], names: str, key: str, x_key: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(layers, x, values[records, layers]) over the records that have the latest record's layers."""
-    if not records:
-        return [], np.zeros(0), np.zeros((0, 0))
-    layers = list(records[-1].get(names) or [])
-    rows = [r for r in records if list(r.get(names) or []) == layers and len(r.get(key) or []) == len(layers)]
-    values = np.asarray([[v if isinstance(v, (int, float)) else np.nan for v in r[key]] for r in rows],
-                        dtype=np.float64).reshape(len(rows), len(layers))
-    x = np.asarray([float(r.get(x_key, np.nan)) for r in rows], dtype=np.float64)
-    return layers, x, values
