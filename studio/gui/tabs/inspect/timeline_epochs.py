@@ -86,22 +86,30 @@ def epoch_model(run_dir: Path, epoch: int) -> EpochModel:
     Shared and read-only: a user that hooks the network (Grad-CAM) takes a private_copy, and forward
     passes with hooks hold the inspect lock, as for the window's current model.
     """
+    from studio.core.errors import RunError
     from studio.core.runs.snapshots import load_epoch_model, weights_path
 
     run_dir = Path(run_dir)
     shown = kept_epoch(run_dir, epoch)
     if shown != epoch:
-        # Not kept as a snapshot: last.pt or best.pt may still hold this very epoch.
-        try:
-            return _cached(run_dir, epoch, epoch, lambda: load_epoch_model(run_dir, epoch), stamp=-1)
-        except Exception:  # noqa: BLE001 - the nearest kept epoch stands in, and the title says so
-            if shown is None:
-                raise
+        # Not kept as a snapshot: last.pt or best.pt may still hold this very epoch. Finding out reads
+        # both whole checkpoints, so a miss is remembered too (until either file is rewritten): stepping
+        # over epochs the budget skipped must not read them again at every step.
+        checkpoints = run_dir / "checkpoints"
+        stamp = (_stamp(checkpoints / "last.pt"), _stamp(checkpoints / "best.pt"))
+        miss = (str(run_dir), "not in last.pt or best.pt", epoch, stamp)
+        if _models.get(miss) is None:
+            try:
+                return _cached(run_dir, epoch, epoch, lambda: load_epoch_model(run_dir, epoch), stamp=stamp)
+            except Exception:  # noqa: BLE001 - the nearest kept epoch stands in, and the title says so
+                _models.put(miss, True)
+        if shown is None:
+            raise RunError(f"The weights of epoch {epoch} were not kept for {run_dir.name}.")
     return _cached(run_dir, epoch, shown, lambda: load_epoch_model(run_dir, shown),
                    stamp=_stamp(weights_path(run_dir, shown)))
 
 
-def _cached(run_dir: Path, requested: int, shown: int, load, stamp: int) -> EpochModel:
+def _cached(run_dir: Path, requested: int, shown: int, load, stamp) -> EpochModel:
     key = (str(run_dir), shown, stamp)
     loaded = _models.get(key)
     if loaded is None:
