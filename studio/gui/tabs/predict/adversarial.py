@@ -312,9 +312,10 @@ def detail_tabs(details: QWidget, adversarial: AdversarialPanel) -> QTabWidget:
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    # Always there: a bar that comes and goes changes the width, the wrapped labels' heights with it,
-    # and so whether the bar is needed; at some window sizes Qt resized back and forth inside one
-    # event until the stack overflowed (a segfault after Attack at 1280x800).
+    # Always there: the three pictures scale with the width, so the page gets shorter when a bar takes
+    # width away; a bar that came and went then made itself unneeded and needed again, and at some window
+    # sizes Qt resized back and forth inside one event until the stack overflowed (a segfault after
+    # Attack at 1280x800). Text-only scroll areas grow taller when narrower and cannot swing like this.
     scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
     tabs.addTab(scroll, "Adversarial")
     tabs.setTabToolTip(1, "The lecture “CNN basics”: a change of at most ε per pixel that flips the answer")

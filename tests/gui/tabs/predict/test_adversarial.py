@@ -154,8 +154,8 @@ def test_perturbation_picture_scales_to_its_range():
 
 
 def test_the_adversarial_page_settles_at_every_width_after_an_attack(qtbot, tab):
-    """A vertical scroll bar that came and went made Qt resize the page back and forth inside one event
-    until the stack overflowed: the real window crashed after Attack at 1280x800."""
+    """The pictures scale with the width: a vertical scroll bar that came and went made Qt resize the page
+    back and forth inside one event until the stack overflowed (the window crashed after Attack at 1280x800)."""
     from PySide6.QtWidgets import QApplication, QScrollArea
 
     panel = attacked(qtbot, tab)
