@@ -10,7 +10,7 @@ from studio.cli.common import _emit_json, _load_model
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from studio.core.data import load_dataset
+    from studio.core.data import load_run_dataset
     from studio.core.engine.devices import resolve_device
     from studio.core.engine.evaluate import evaluate
     from studio.core.inspect.metrics import per_class_prf
@@ -23,10 +23,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = args.dataset or config.get("dataset")
     if not dataset or not isinstance(dataset, str):
         raise StudioError(f"{Path(args.checkpoint).name} is a plain state dict: name the test data with --dataset.")
-    size = config.get("image_size")
-    fixes = config.get("data_fixes") if dataset == config.get("dataset") else None   # the run's own test images
-    bundle = load_dataset(dataset, data_dir=args.data_dir, fixes=fixes if isinstance(fixes, str) and fixes else None,
-                          **({"image_size": size} if isinstance(size, int) else {}))
+    bundle = load_run_dataset(config, dataset, data_dir=args.data_dir)
     if len(bundle.classes) != len(loaded.classes):
         raise StudioError(f"The model has {len(loaded.classes)} classes but {dataset} has {len(bundle.classes)}.")
     device = resolve_device(args.device)

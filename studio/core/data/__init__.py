@@ -11,7 +11,14 @@ Modules: bundle (Split, DatasetBundle, DatasetInfo), registry (names -> loaders)
 """
 
 from studio.core.data.bundle import DatasetBundle, DatasetInfo, Split
-from studio.core.data.registry import DEFAULT_DATASET, FOLDER_PREFIX, dataset_folder, list_datasets, load_dataset
+from studio.core.data.registry import (
+    DEFAULT_DATASET,
+    FOLDER_PREFIX,
+    dataset_folder,
+    list_datasets,
+    load_dataset,
+    load_run_dataset,
+)
 
 __all__ = ["DEFAULT_DATASET", "FOLDER_PREFIX", "DatasetBundle", "DatasetInfo", "Split", "dataset_folder",
-           "list_datasets", "load_dataset"]
+           "list_datasets", "load_dataset", "load_run_dataset"]

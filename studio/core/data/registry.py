@@ -92,3 +92,18 @@ def dataset_folder(name: str, data_dir: str | os.PathLike | None = None) -> Path
     if spec is None:
         raise DatasetError(f"{name!r} is not a downloadable dataset.")
     return spec.folder(paths.data_dir(data_dir) / spec.name)
+
+
+def load_run_dataset(config: dict, name: str | None = None, **options) -> DatasetBundle:
+    """The dataset a run's config.json trained on, read as the run read it: its image size and, for its own
+    dataset, its data fixes. `name` reads another dataset at the run's image size (fixes do not apply);
+    `options` are load_dataset's (data_dir, download, progress)."""
+    config = config if isinstance(config, dict) else {}
+    name = name or config.get("dataset")
+    if not isinstance(name, str) or not name:
+        raise DatasetError("The run does not say which dataset it was trained on.")
+    size = config.get("image_size")
+    if isinstance(size, int) and not isinstance(size, bool):
+        options["image_size"] = size
+    fixes = config.get("data_fixes") if name == config.get("dataset") else None
+    return load_dataset(name, fixes=fixes if isinstance(fixes, str) and fixes else None, **options)

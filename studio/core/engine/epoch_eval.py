@@ -55,16 +55,13 @@ def load_run_model(run_dir: Path, epoch: int | None):
 
 def run_bundle(config: dict, data_dir=None, cache: dict | None = None, progress: Progress = None):
     """The run's dataset, as it trained on it (image size, data fixes)."""
-    from studio.core.data import load_dataset
+    from studio.core.data import load_run_dataset
 
-    size = config.get("image_size")
-    size = size if isinstance(size, int) and not isinstance(size, bool) else 64
-    fixes = config.get("data_fixes") or None
-    key = (config.get("dataset"), size, fixes, str(data_dir))
+    key = tuple(config.get(k) if isinstance(config.get(k), (str, int)) else None
+                for k in ("dataset", "image_size", "data_fixes")) + (str(data_dir),)
     if cache is not None and key in cache:
         return cache[key]
-    bundle = load_dataset(str(config.get("dataset") or ""), data_dir=data_dir, download=False, image_size=size,
-                          progress=progress, fixes=fixes if isinstance(fixes, str) else None)
+    bundle = load_run_dataset(config, data_dir=data_dir, download=False, progress=progress)
     if cache is not None:
         cache[key] = bundle
     return bundle

@@ -19,17 +19,15 @@ def held_out_images(loaded, *, data_dir=None, limit: int = 512) -> tuple[torch.T
 
 
 def _test_split(loaded, data_dir, limit: int):
-    from studio.core.data import load_dataset
+    from studio.core.data import load_run_dataset
     from studio.core.pixels import prepare_batch
 
     config = loaded.checkpoint.get("config") if isinstance(loaded.checkpoint, dict) else None
     dataset = config.get("dataset") if isinstance(config, dict) else None
     if not isinstance(dataset, str) or not dataset:
         return None
-    size = config.get("image_size")
     try:
-        bundle = load_dataset(dataset, data_dir=data_dir, download=False,
-                              **({"image_size": size} if isinstance(size, int) else {}))
+        bundle = load_run_dataset(config, data_dir=data_dir, download=False)
     except (StudioError, OSError, ValueError):
         return None  # not on this machine: the sample photos will do
     if len(bundle.classes) != len(loaded.classes) or len(bundle.test) == 0:

@@ -46,17 +46,15 @@ def labelled_subset(loaded, bundle=None, *, limit: int = LIMIT, data_dir=None) -
 
 
 def _models_dataset(loaded, data_dir):
-    from studio.core.data import load_dataset
+    from studio.core.data import load_run_dataset
 
     config = loaded.checkpoint.get("config") if isinstance(getattr(loaded, "checkpoint", None), dict) else None
     name = config.get("dataset") if isinstance(config, dict) else None
     if not isinstance(name, str) or not name:
         raise StudioError("This model does not say which dataset it was trained on: load that dataset in the "
                           "settings to measure accuracy.")
-    size = config.get("image_size")
     try:
-        bundle = load_dataset(name, data_dir=data_dir, download=False,
-                              **({"image_size": size} if isinstance(size, int) else {}))
+        bundle = load_run_dataset(config, data_dir=data_dir, download=False)
     except (StudioError, OSError, ValueError) as exc:
         raise StudioError(f"The model's dataset {name} is not on this machine ({exc}); load it in the settings "
                           "to measure accuracy.") from None

@@ -9,7 +9,6 @@ on the epoch count, the model's size and the budget, so a resumed run keeps the 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import torch
