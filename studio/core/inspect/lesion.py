@@ -4,7 +4,7 @@ A filter is switched off by zeroing its weights and its bias, so its output chan
 every input (a BatchNorm after it then outputs its constant shift: the channel carries no
 information about the image either way). The change is made in place and undone on leaving
 `switched_off`, so the functions here take a model that nobody else uses at the same time: a
-private copy (`private_model` here, or studio.core.runs.loaded_model.private_copy); the
+private copy (studio.core.runs.loaded_model.private_copy); the
 user's model is never touched.
 
 Accuracy is measured on a fixed set of labelled, already prepared images (N, C, H, W) in
@@ -14,7 +14,6 @@ batches under torch.inference_mode: ranking the 6 filters of LeNet-5's first lay
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,16 +64,6 @@ class ImageChange:
     after_cam: np.ndarray | None
     explained: str                 # the class both maps explain: the unlesioned model's answer
     cam_note: str = ""
-
-
-def private_model(model: nn.Module) -> nn.Module:
-    """A deep copy in eval mode without hooks or gradients, to lesion freely."""
-    twin = copy.deepcopy(model)
-    for module in twin.modules():
-        module._forward_hooks.clear()
-        module._forward_pre_hooks.clear()
-        module._backward_hooks.clear()
-    return twin.eval().requires_grad_(False)
 
 
 def conv_layer(model: nn.Module, layer: str) -> nn.Conv2d:
