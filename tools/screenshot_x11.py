@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ("1024x768", "1280x800", "1920x1080")
-SHOTS = ("trained", "health", "kernels_e0", "hardest", "attack", "runs", "export", "lecture0", "lecture1", "lecture2")
+SHOTS = ("trained", "health", "kernels_e0", "lesion", "lr_finder", "hardest", "attack", "runs", "export", "lecture0", "lecture1", "lecture2")
 ATTACK_EPS = 0.25         # FGSM: enough to flip the demo run's answer on most digits
 # (tour, what its step opens): a Lab section, an architecture in the Model tab, the parameter table
 LECTURE_SHOTS = ((0, {"view": "lab", "section": "multichannel"}), (1, {"view": "model", "model": "cifar-cnn"}),
@@ -178,6 +178,39 @@ def _steps(window, out: Path, prefix: str):
     yield "the timeline at epoch 0 on Kernels", kernels_at_zero, lambda: not window.tab("kernels").busy
     yield "letting the kernels draw", pause.start, pause.over
     yield "shooting kernels_e0", lambda: _capture(window, out / f"{prefix}_kernels_e0.png"), lambda: True
+
+    def rank_filters() -> None:
+        window.timeline.set_epoch(window.timeline.maximum)
+        panel = window.show_tab("kernels").lesion
+        panel.toggle.setChecked(True)
+        panel.rank()
+
+    def ranked_filters() -> bool:
+        panel = window.tab("kernels").lesion
+        return panel.ranking is not None and not panel.busy
+
+    yield "ranking the first layer's filters", rank_filters, ranked_filters
+    yield "letting the lesion tables draw", pause.start, pause.over
+    yield "shooting lesion", lambda: _capture(window, out / f"{prefix}_lesion.png"), lambda: True
+
+    finder: dict = {}
+
+    def find_lr() -> None:
+        window.tab("kernels").lesion.toggle.setChecked(False)
+        finder["dialog"] = window.settings_panel.lr_row.open_dialog()
+        finder["dialog"].start()
+
+    def lr_found() -> bool:
+        dialog = finder["dialog"]
+        return not dialog.running and dialog.chosen_lr() is not None
+
+    def close_finder() -> None:
+        finder["dialog"].close()
+
+    yield "finding a learning rate", find_lr, lr_found
+    yield "letting the LR plot draw", pause.start, pause.over
+    yield "shooting lr_finder", lambda: _capture(window, out / f"{prefix}_lr_finder.png"), lambda: True
+    yield "closing the LR finder", close_finder, lambda: True
 
     def hardest_page() -> None:
         window.timeline.set_epoch(window.timeline.maximum)

@@ -75,12 +75,14 @@ class LesionPanel(QWidget):
         buttons.addStretch(1)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.class_table = self._table(["Class", "Intact", "Lesioned", "Change (points)"])
-        self.rank_table = self._table(["Filter", "Without it", "Drop"])
+        # Short headers: at 1024 px the two tables share about 300 px and longer ones were cut off.
+        self.class_table = self._table(["Class", "Intact", "Lesioned", "Δ points"])
+        self.rank_table = self._table(["Filter", "Without", "Drop"])
         self.rank_table.cellDoubleClicked.connect(lambda row, _col: self._rank_row_chosen(row))
         self.before_view, self.after_view = ImageView("Intact"), ImageView("Lesioned")
         for view in (self.before_view, self.after_view):
             view.setMaximumWidth(240)
+            view.hide()
         results = QHBoxLayout()
         for w, stretch in ((self.class_table, 3), (self.rank_table, 2), (self.before_view, 2), (self.after_view, 2)):
             results.addWidget(w, stretch)
@@ -136,6 +138,7 @@ class LesionPanel(QWidget):
         for view in (self.before_view, self.after_view):
             view.set_image(None)
             view.set_caption("")
+            view.hide()   # empty pictures took the tables' room until a comparison fills them
         self._say("")
 
     def _filter_count(self) -> int:
@@ -261,6 +264,7 @@ class LesionPanel(QWidget):
         change = result["change"]
         for view, cam, top in ((self.before_view, change.before_cam, change.before),
                                (self.after_view, change.after_cam, change.after)):
+            view.show()
             view.set_image(overlay(result["picture"], cam, 0.5) if cam is not None else result["picture"])
             view.set_caption(f"{result['name']}: {top[0][0]} {format_probability(top[0][1])}"
                              + (f"; map for '{change.explained}'" if cam is not None else ""))

@@ -44,6 +44,7 @@ def test_switching_off_every_first_layer_filter_shows_chance_per_class(qtbot, ta
     panel = tab.lesion
     weights = tab.state.model.model.features[0].weight.detach().clone()
     panel.select_filters(range(6))
+    assert panel.before_view.isHidden() and panel.after_view.isHidden()   # no empty pictures taking room
     panel.compare_button.click()
     assert panel.busy and panel.cancel_button.isVisible()
     qtbot.waitUntil(lambda: panel.comparison is not None, timeout=WAIT_MS)
@@ -54,6 +55,7 @@ def test_switching_off_every_first_layer_filter_shows_chance_per_class(qtbot, ta
     assert sum(text.startswith("-") for text in changes) >= 8
     assert "→" in panel.message.text() and not panel.busy
     assert panel.before_view.has_image() and panel.after_view.has_image()
+    assert not panel.before_view.isHidden() and not panel.after_view.isHidden()
     assert panel.before_view.caption().startswith("test image 0:")
     torch.testing.assert_close(tab.state.model.model.features[0].weight, weights)   # the user's model untouched
 
